@@ -24,6 +24,9 @@ class BaseServiceSettings(BaseSettings):
     environment: Environment = "dev"
     service_name: str = "service"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/collections"
+    migration_database_url: str | None = Field(
+        default=None, description="the schema owner's URL for migrations; defaults to database_url"
+    )
     db_pool_size: int = 10
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_partitions: int = 12

@@ -1,0 +1,3 @@
+"""visits: Field visits: crews, day plans with routes and time windows, check-ins and outcomes;
+publishes visits.v1.
+"""

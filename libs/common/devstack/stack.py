@@ -1,0 +1,155 @@
+"""Bring the whole dev stack up or down, idempotently; `up` also restarts any of its processes that died."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from common.auth import generate_signing_keypair
+from common.crypto import generate_keyring_file
+from common.devstack import kafka, postgres, processes
+from common.devstack.layout import SERVICES, Layout
+
+
+@dataclass
+class Started:
+    """What one `up` call started itself, so a test session stops only that."""
+
+    postgres: bool = False
+    kafka: bool = False
+    processes: list[str] = field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return self.postgres or self.kafka or bool(self.processes)
+
+
+def ensure_keys(layout: Layout) -> None:
+    layout.keys.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.keys, 0o700)
+    generate_signing_keypair(layout.keys)
+    if not layout.field_keys.exists():
+        generate_keyring_file(layout.field_keys)
+
+
+def migrate(layout: Layout, services: tuple[str, ...] = tuple(SERVICES)) -> None:
+    """Run each service's migrations as its owner role, in a child process (Alembic owns its loop)."""
+    for service in services:
+        subprocess.run(
+            [sys.executable, "-m", "common.devstack", "migrate-one", service],
+            check=True,
+            env={**os.environ, "COLLECTIONS_MIGRATION_URL": layout.role_url(f"{service}_owner")},
+        )
+
+
+def _pidfile(layout: Layout, name: str) -> processes.Path:
+    return layout.run / f"{name}.pid"
+
+
+def sandbox_running(layout: Layout) -> bool:
+    return processes.read_pid(_pidfile(layout, "sandbox")) is not None and processes.http_ok(
+        f"http://127.0.0.1:{layout.sandbox_http_port}/healthz"
+    )
+
+
+def start_sandbox(layout: Layout) -> bool:
+    if sandbox_running(layout):
+        return False
+    log = layout.logs / "sandbox.log"
+    processes.start(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--http-port",
+            str(layout.sandbox_http_port),
+            "--smtp-port",
+            str(layout.sandbox_smtp_port),
+        ],
+        pidfile=_pidfile(layout, "sandbox"),
+        logfile=log,
+    )
+    processes.wait_until(lambda: sandbox_running(layout), timeout_s=30, what="sandbox", log=log)
+    return True
+
+
+def service_running(layout: Layout, service: str) -> bool:
+    return processes.read_pid(_pidfile(layout, service)) is not None and processes.http_ok(
+        f"{layout.service_url(service)}/readyz"
+    )
+
+
+def start_service(layout: Layout, service: str, *, extra_env: dict[str, str] | None = None) -> bool:
+    if service_running(layout, service):
+        return False
+    pidfile = _pidfile(layout, service)
+    processes.stop(pidfile, timeout_s=5)  # a process that lives but is not ready is restarted
+    log = layout.logs / f"{service}.log"
+    processes.start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{service}.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(SERVICES[service]),
+            "--no-access-log",
+        ],
+        pidfile=pidfile,
+        logfile=log,
+        env={**layout.service_env(service), **(extra_env or {})},
+        cwd=layout.root,
+    )
+    processes.wait_until(lambda: service_running(layout, service), timeout_s=90, what=service, log=log)
+    return True
+
+
+def stop_service(layout: Layout, service: str) -> bool:
+    return processes.stop(_pidfile(layout, service))
+
+
+def up(layout: Layout, *, with_services: bool = True) -> Started:
+    started = Started()
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    ensure_keys(layout)
+    started.postgres = postgres.start(layout)
+    postgres.bootstrap(layout)
+    started.kafka = kafka.start(layout)
+    kafka.create_topics(layout)
+    migrate(layout)
+    if start_sandbox(layout):
+        started.processes.append("sandbox")
+    if with_services:
+        for service in SERVICES:
+            if start_service(layout, service):
+                started.processes.append(service)
+    return started
+
+
+def down(layout: Layout, started: Started | None = None) -> None:
+    """Stop everything (or only what `started` names), services first so they flush their work."""
+    names = [*SERVICES, "sandbox"] if started is None else started.processes
+    for name in names:
+        processes.stop(_pidfile(layout, name))
+    if started is None or started.kafka:
+        kafka.stop(layout)
+    if started is None or started.postgres:
+        postgres.stop(layout)
+
+
+def status(layout: Layout) -> dict[str, bool]:
+    result = {
+        "postgres": postgres.running(layout),
+        "kafka": kafka.running(layout),
+        "sandbox": sandbox_running(layout),
+    }
+    for service in SERVICES:
+        result[service] = service_running(layout, service)
+    return result

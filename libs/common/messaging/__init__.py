@@ -1,0 +1,1 @@
+"""The messaging kit: CloudEvents envelope, producer, transactional outbox and relay, inbox consumer."""

@@ -1,0 +1,274 @@
+"""Consumers: apply each event in one database transaction with its inbox row, then commit the offset.
+
+Poison messages (unreadable envelope, unknown type, invalid payload) go straight to `<topic>.dlq`;
+a handler that keeps failing goes there after bounded retries; database and broker outages are
+retried without limit, so an outage stalls the partition instead of dead-lettering good events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from prometheus_client import Counter
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common.aio import sleep_unless
+from common.contracts import Contract, UnknownEventTypeError
+from common.faults import NO_CRASHES, CrashPoints
+from common.logging import bind_trace
+from common.messaging import inbox
+from common.messaging.envelope import EnvelopeError, Event, PayloadError, decode
+from common.messaging.producer import make_producer
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+
+CONSUMED = Counter("events_consumed_total", "Events read by consumers", ["consumer", "type", "outcome"])
+
+
+class EventRouter:
+    """Handlers grouped like HTTP routers: one async function per event type."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def on(self, ce_type: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if ce_type in self._handlers:
+                raise ValueError(f"{ce_type} already has a handler")
+            self._handlers[ce_type] = handler
+            return handler
+
+        return register
+
+    def handler_for(self, ce_type: str) -> Handler | None:
+        return self._handlers.get(ce_type)
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._runner.commit_processed(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("partitions assigned", consumer=self._runner.name, count=len(assigned))
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: list[str],
+        router: EventRouter,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox_table: Table,
+        bootstrap: str,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        max_records: int = 500,
+        crash_points: CrashPoints = NO_CRASHES,
+    ) -> None:
+        self.name = name
+        self._topics = topics
+        self._router = router
+        self._sessions = sessions
+        self._inbox = inbox_table
+        self._bootstrap = bootstrap
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_s
+        self._max_records = max_records
+        self._crash = crash_points
+        self._processed: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq_producer = make_producer(bootstrap, client_id=f"{name}-dlq")
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.name,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self._max_records,
+            isolation_level="read_committed",
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; reconnects after broker outages."""
+        while not stop.is_set():
+            try:
+                await self._run_session(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep consuming through broker outages
+                log.warning("consumer session ended; reconnecting", consumer=self.name, error=str(exc))
+                await sleep_unless(stop, 1.0)
+
+    async def _run_session(self, stop: asyncio.Event) -> None:
+        consumer = self._make_consumer()
+        self._consumer = consumer
+        self._processed.clear()
+        await consumer.start()
+        await self._dlq_producer.start()
+        try:
+            consumer.subscribe(self._topics, listener=_Rebalance(self))
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+                for tp, records in batches.items():
+                    for record in records:
+                        if tp not in consumer.assignment():
+                            # Revoked mid-batch: the new owner replays from the committed offset.
+                            break
+                        await self._process(record, stop)
+                        self._processed[tp] = record.offset + 1
+                        if stop.is_set():
+                            break
+                await self.commit_processed()
+        finally:
+            await self.commit_processed()
+            self._consumer = None
+            await consumer.stop()
+            await self._dlq_producer.stop()
+
+    async def commit_processed(self, only: set[TopicPartition] | None = None) -> None:
+        consumer = self._consumer
+        if consumer is None or not self._processed:
+            return
+        offsets = {tp: o for tp, o in self._processed.items() if only is None or tp in only}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # The inbox makes the replay that follows harmless.
+            log.warning("offset commit failed", consumer=self.name, error=str(exc))
+        for tp in offsets:
+            self._processed.pop(tp, None)
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event) -> None:
+        try:
+            event = decode(record.headers, record.value)
+        except (EnvelopeError, UnknownEventTypeError, PayloadError) as exc:
+            reason = {EnvelopeError: "envelope", UnknownEventTypeError: "unknown_type"}.get(
+                type(exc), "invalid_payload"
+            )
+            await self._dead_letter(record, reason, exc, stop)
+            return
+        bind_trace(event.envelope.traceparent)
+        handler = self._router.handler_for(event.envelope.type)
+        if handler is None:
+            CONSUMED.labels(self.name, event.envelope.type, "ignored").inc()
+            return
+        await self._apply(record, event, handler, stop)
+
+    async def _apply(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        event: Event[Contract],
+        handler: Handler,
+        stop: asyncio.Event,
+    ) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._sessions() as session, session.begin():
+                    fresh = await inbox.claim(
+                        session,
+                        self._inbox,
+                        consumer=self.name,
+                        event_id=event.envelope.id,
+                        ce_type=event.envelope.type,
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                    if fresh:
+                        await handler(session, event)
+                    self._crash.reach("consumer.before_commit")
+                CONSUMED.labels(self.name, event.envelope.type, "applied" if fresh else "duplicate").inc()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _is_outage(exc):
+                    log.warning("outage; retrying", consumer=self.name, error=str(exc))
+                    await sleep_unless(stop, min(self._backoff * 2 ** min(attempt, 5), 5.0))
+                    if stop.is_set():
+                        raise
+                    continue
+                if attempt >= self._max_attempts:
+                    await self._dead_letter(record, "handler_error", exc, stop)
+                    return
+                await sleep_unless(stop, self._backoff * 2 ** (attempt - 1))
+
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        reason: str,
+        exc: BaseException,
+        stop: asyncio.Event,
+    ) -> None:
+        headers = [
+            *(record.headers or []),
+            ("dlq_reason", reason.encode()),
+            ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        while True:
+            try:
+                await self._dlq_producer.send_and_wait(
+                    f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
+                )
+                break
+            except KafkaError as send_exc:
+                log.warning("dead-letter publish failed; retrying", error=str(send_exc))
+                await sleep_unless(stop, 1.0)
+                if stop.is_set():
+                    raise
+        CONSUMED.labels(self.name, "unknown", f"dlq_{reason}").inc()
+        log.error(
+            "event dead-lettered",
+            consumer=self.name,
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=type(exc).__name__,
+        )
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Database or broker unreachable (e.g. Postgres restarting), as opposed to a bad event."""
+    if isinstance(exc, OSError | KafkaError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+            return True
+        text = str(exc.orig).lower() if exc.orig is not None else ""
+        return any(s in text for s in _OUTAGE_WORDS)
+    return False
+
+
+_OUTAGE_WORDS = ("connection", "terminating", "shutting down", "starting up", "cannot connect")

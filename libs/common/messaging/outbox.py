@@ -1,0 +1,60 @@
+"""Transactional outbox: the only way a service publishes. Rows are written with the state change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.contracts import Contract, type_of
+from common.messaging.envelope import Envelope, encode_payload, new_envelope
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    """What a handler wants published: the payload, who it is about, and on which topic."""
+
+    topic: str
+    key: str
+    data: Contract
+    tenant: str
+    subject: str | None = None
+    traceparent: str | None = None
+    time: datetime | None = None
+    event_id: uuid.UUID | None = None
+
+
+def outbox_row(event: OutgoingEvent, *, source: str) -> dict[str, object]:
+    ce_type, version = type_of(type(event.data))
+    envelope: Envelope = new_envelope(
+        ce_type=ce_type,
+        version=version,
+        source=source,
+        tenant=event.tenant,
+        subject=event.subject,
+        traceparent=event.traceparent,
+        time=event.time,
+        event_id=event.event_id,
+    )
+    return {
+        "event_id": envelope.id,
+        "topic": event.topic,
+        "key": event.key,
+        "headers": envelope.to_headers(),
+        "payload": encode_payload(event.data),
+    }
+
+
+async def enqueue(
+    session: AsyncSession, outbox: Table, events: Sequence[OutgoingEvent], *, source: str
+) -> list[uuid.UUID]:
+    """Add events to the outbox inside the caller's transaction; returns their ce_ids."""
+    if not events:
+        return []
+    rows = [outbox_row(e, source=source) for e in events]
+    await session.execute(insert(outbox), rows)
+    return [r["event_id"] for r in rows]  # type: ignore[misc]

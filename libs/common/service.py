@@ -1,0 +1,177 @@
+"""The frame every service runs in: one process serves HTTP and runs its consumers and outbox relay.
+
+A service describes itself with a `ServiceSpec`; `create_service_app` builds the FastAPI app whose
+lifespan opens the database engine and Kafka producer, then starts the relay and consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from common.auth import TokenVerifier
+from common.clock import Clock, SystemClock
+from common.db import make_engine, make_session_factory, ping
+from common.faults import CrashPoints
+from common.health import install_health
+from common.logging import bind_trace, configure_logging
+from common.messaging.consumer import ConsumerRunner, EventRouter
+from common.messaging.producer import make_producer
+from common.messaging.relay import OutboxRelay
+from common.problems import install_problem_handlers
+from common.settings import BaseServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes a service itself: its name, tables, API routers, and the topics it consumes."""
+
+    name: str
+    version: str
+    outbox: Table
+    inbox: Table
+    api: list[APIRouter] = field(default_factory=list)
+    subscriptions: list[str] = field(default_factory=list)
+    events: EventRouter = field(default_factory=EventRouter)
+    description: str = ""
+
+
+@dataclass
+class Runtime:
+    """Everything the lifespan opened; routes reach it as `request.app.state.runtime`."""
+
+    settings: BaseServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    producer: AIOKafkaProducer
+    clock: Clock
+    crash_points: CrashPoints
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def _start_producer(producer: AIOKafkaProducer, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            await producer.start()
+            return
+        except KafkaConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Kafka not reachable yet; retrying")
+            await asyncio.sleep(1.0)
+
+
+def _load_verifier(settings: BaseServiceSettings) -> TokenVerifier:
+    if settings.jwt_public_key_file is None:
+        raise RuntimeError(f"{settings.service_name}: jwt_public_key_file is not set")
+    return TokenVerifier(settings.jwt_public_key_file.read_bytes())
+
+
+def create_service_app(
+    spec: ServiceSpec,
+    settings: BaseServiceSettings,
+    *,
+    clock: Clock | None = None,
+    on_startup: Callable[[FastAPI, Runtime], Awaitable[None]] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, level=settings.log_level, json=settings.log_json)
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name
+        )
+        producer = make_producer(settings.kafka_bootstrap, client_id=spec.name)
+        runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            producer=producer,
+            clock=clock or SystemClock(),
+            crash_points=CrashPoints(settings.fault_points),
+        )
+        app.state.runtime = runtime
+        app.state.token_verifier = _load_verifier(settings)
+        await _start_producer(producer, timeout_s=60)
+        if settings.start_workers:
+            _start_workers(spec, runtime)
+        if on_startup is not None:
+            await on_startup(app, runtime)
+        log.info("service started", workers=settings.start_workers)
+        try:
+            yield
+        finally:
+            runtime.stop.set()
+            if runtime.tasks:
+                await asyncio.wait(runtime.tasks, timeout=15)
+            for task in runtime.tasks:
+                task.cancel()
+            await producer.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.name, version=spec.version, description=spec.description, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.middleware("http")(_trace_middleware)
+    install_health(
+        app,
+        {
+            "database": lambda: ping(app.state.runtime.engine),
+            "kafka": lambda: _kafka_reachable(app.state.runtime.producer),
+        },
+    )
+    for router in spec.api:
+        app.include_router(router)
+    return app
+
+
+def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
+    settings = runtime.settings
+    relay = OutboxRelay(
+        sessions=runtime.sessions,
+        outbox=spec.outbox,
+        producer=runtime.producer,
+        batch_size=settings.relay_batch_size,
+        idle_interval_s=settings.relay_idle_interval_s,
+        crash_points=runtime.crash_points,
+    )
+    runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{spec.name}-relay"))
+    if spec.subscriptions and spec.events.types:
+        consumer = ConsumerRunner(
+            name=spec.name,
+            topics=spec.subscriptions,
+            router=spec.events,
+            sessions=runtime.sessions,
+            inbox_table=spec.inbox,
+            bootstrap=settings.kafka_bootstrap,
+            max_attempts=settings.consumer_max_attempts,
+            retry_backoff_s=settings.consumer_retry_backoff_s,
+            max_records=settings.consumer_max_records,
+            crash_points=runtime.crash_points,
+        )
+        runtime.tasks.append(asyncio.create_task(consumer.run(runtime.stop), name=f"{spec.name}-consumer"))
+
+
+async def _kafka_reachable(producer: AIOKafkaProducer) -> None:
+    await producer.client.fetch_all_metadata()
+
+
+async def _trace_middleware(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Response:
+    structlog.contextvars.clear_contextvars()
+    traceparent = bind_trace(request.headers.get("traceparent"))
+    response: Response = await call_next(request)
+    response.headers["traceparent"] = traceparent
+    return response

@@ -1,0 +1,27 @@
+"""The visits service: `uvicorn visits.app:create_app --factory --port <port>`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from common.clock import Clock
+from common.messaging.consumer import EventRouter
+from common.service import ServiceSpec, create_service_app
+from visits import __doc__ as description
+from visits import tables
+from visits.settings import VisitsSettings
+
+TOPIC = "visits.v1"
+
+
+def create_app(settings: VisitsSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    spec = ServiceSpec(
+        name="visits",
+        version="0.1.0",
+        description=description or "",
+        outbox=tables.outbox,
+        inbox=tables.inbox,
+        subscriptions=["intake.v1", "compliance.v1"],
+        events=EventRouter(),
+    )
+    return create_service_app(spec, settings or VisitsSettings(), clock=clock)

@@ -1,0 +1,13 @@
+"""Tables of the visits schema; no other service reads them."""
+
+from __future__ import annotations
+
+from common.db import make_metadata
+from common.messaging.tables import inbox_table, outbox_table
+
+SCHEMA = "visits"
+
+metadata = make_metadata(SCHEMA)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
