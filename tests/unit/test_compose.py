@@ -1,0 +1,181 @@
+"""The compose stack, read as data: services, ports, start order, KRaft, the image recipe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_PORTS = {"intake": 8001, "reminders": 8002, "visits": 8003, "compliance": 8004}
+LONG_RUNNING = ("postgres", "kafka", "sandbox", *APP_PORTS)
+TOPICS = ("intake.v1", "reminders.v1", "visits.v1", "compliance.v1")
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, dict[str, Any]]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    parsed: dict[str, dict[str, Any]] = compose["services"]
+    return parsed
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def published(service: dict[str, Any]) -> dict[int, tuple[str, int]]:
+    """Container port -> (host address, host port), from short or long port syntax."""
+    out: dict[int, tuple[str, int]] = {}
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            out[int(port["target"])] = (port.get("host_ip", "0.0.0.0"), int(port["published"]))
+            continue
+        *host, container = str(port).split(":")
+        address = host[0] if len(host) == 2 else "0.0.0.0"
+        out[int(container)] = (address, int(host[-1]))
+    return out
+
+
+def command_text(service: dict[str, Any]) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else str(command)
+
+
+class TestServices:
+    def test_every_expected_service_exists(self, services: dict[str, dict[str, Any]]) -> None:
+        expected = {"postgres", "kafka", "kafka-init", "migrate", "sandbox", *APP_PORTS}
+        assert expected <= set(services)
+
+    @pytest.mark.parametrize(
+        ("name", "container", "host"),
+        [
+            ("postgres", 5432, 55432),
+            ("kafka", 19092, 19092),
+            ("sandbox", 8025, 8025),
+            ("sandbox", 1025, 1025),
+            *[(name, port, port) for name, port in APP_PORTS.items()],
+        ],
+    )
+    def test_ports_are_published_on_loopback(
+        self, services: dict[str, dict[str, Any]], name: str, container: int, host: int
+    ) -> None:
+        assert published(services[name])[container] == ("127.0.0.1", host)
+
+    @pytest.mark.parametrize("name", LONG_RUNNING)
+    def test_long_running_services_have_a_healthcheck(
+        self, services: dict[str, dict[str, Any]], name: str
+    ) -> None:
+        check = services[name]["healthcheck"]
+        assert check["test"]
+        assert not check.get("disable", False)
+
+    @pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+    def test_app_services_probe_readyz(
+        self, services: dict[str, dict[str, Any]], name: str, port: int
+    ) -> None:
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert f"127.0.0.1:{port}/readyz" in probe
+
+    def test_sandbox_probes_healthz(self, services: dict[str, dict[str, Any]]) -> None:
+        assert "/healthz" in " ".join(services["sandbox"]["healthcheck"]["test"])
+        assert "python -m sandbox" in command_text(services["sandbox"])
+
+
+class TestStartOrder:
+    @pytest.mark.parametrize("name", APP_PORTS)
+    def test_app_services_wait_for_topics_migrations_and_sandbox(
+        self, services: dict[str, dict[str, Any]], name: str
+    ) -> None:
+        depends = services[name]["depends_on"]
+        assert depends["kafka-init"]["condition"] == "service_completed_successfully"
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert depends["sandbox"]["condition"] == "service_healthy"
+
+    def test_jobs_wait_for_healthy_infrastructure(self, services: dict[str, dict[str, Any]]) -> None:
+        assert services["kafka-init"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+        assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert command_text(services["migrate"]) == "python -m common.devstack migrate"
+
+
+class TestInfrastructure:
+    def test_postgres_image_and_database(self, services: dict[str, dict[str, Any]]) -> None:
+        postgres = services["postgres"]
+        assert postgres["image"] == "postgres:16"
+        env = environment(postgres)
+        assert env["POSTGRES_DB"] == "collections"
+        assert env["POSTGRES_HOST_AUTH_METHOD"] == "trust"
+        assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+
+    def test_kafka_runs_kraft_single_node(self, services: dict[str, dict[str, Any]]) -> None:
+        kafka = services["kafka"]
+        assert kafka["image"] == "apache/kafka:4.1.1"
+        env = environment(kafka)
+        assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"].startswith(f"{env['KAFKA_NODE_ID']}@")
+        assert not any("ZOOKEEPER" in key for key in env)
+        advertised = env["KAFKA_ADVERTISED_LISTENERS"]
+        assert "kafka:9092" in advertised
+        assert "127.0.0.1:19092" in advertised
+        probe = " ".join(kafka["healthcheck"]["test"])
+        assert "kafka-broker-api-versions.sh" in probe or "kafka-topics.sh" in probe
+
+    def test_kafka_init_creates_topics_and_dead_letter_topics(
+        self, services: dict[str, dict[str, Any]]
+    ) -> None:
+        script = command_text(services["kafka-init"])
+        assert "kafka-topics.sh" in script
+        assert "--partitions 12" in script
+        assert ".dlq" in script
+        assert all(topic in script for topic in TOPICS)
+
+
+class TestAppContainers:
+    @pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+    def test_runs_the_service_factory(
+        self, services: dict[str, dict[str, Any]], name: str, port: int
+    ) -> None:
+        command = command_text(services[name])
+        assert command.startswith(f"uvicorn {name}.app:create_app --factory")
+        assert re.search(rf"--port {port}\b", command)
+        assert "--host 0.0.0.0" in command
+
+    @pytest.mark.parametrize("name", APP_PORTS)
+    def test_environment_uses_the_service_prefix(
+        self, services: dict[str, dict[str, Any]], name: str
+    ) -> None:
+        env = environment(services[name])
+        prefix = name.upper()
+        assert env[f"{prefix}_ENVIRONMENT"] == "dev"
+        assert env[f"{prefix}_DATABASE_URL"] == f"postgresql+asyncpg://{name}@postgres:5432/collections"
+        assert env[f"{prefix}_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env[f"{prefix}_JWT_PUBLIC_KEY_FILE"] == "/keys/jwt_ed25519.pub.pem"
+        assert env[f"{prefix}_FIELD_KEYS_FILE"] == "/keys/field_keys.json"
+        assert "./.devstack/keys:/keys:ro" in services[name]["volumes"]
+
+    @pytest.mark.parametrize("name", ["migrate", "sandbox", *APP_PORTS])
+    def test_built_from_the_repo_dockerfile(self, services: dict[str, dict[str, Any]], name: str) -> None:
+        assert services[name]["build"] == {"context": ".", "dockerfile": "deploy/Dockerfile"}
+
+
+class TestImageRecipe:
+    def test_dockerfile_installs_from_the_lock_as_non_root(self) -> None:
+        dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+        assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.MULTILINE)
+        assert "COPY pyproject.toml requirements.lock" in dockerfile
+        assert "pip install -r requirements.lock" in dockerfile
+        assert "pip install --no-deps ." in dockerfile
+        users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+        assert users
+        assert users[-1] not in {"root", "0"}
+
+    def test_dockerignore_keeps_local_state_out(self) -> None:
+        ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+        assert {".venv", ".devstack", ".git"} <= set(ignored)
