@@ -29,6 +29,7 @@ from common.logging import bind_trace, configure_logging
 from common.messaging.consumer import ConsumerRunner, EventRouter
 from common.messaging.producer import make_producer
 from common.messaging.relay import OutboxRelay
+from common.ops_api import ops_router
 from common.problems import install_problem_handlers
 from common.settings import BaseServiceSettings
 
@@ -133,6 +134,7 @@ def create_service_app(
             "kafka": lambda: _kafka_reachable(app.state.runtime.producer),
         },
     )
+    app.include_router(ops_router(spec.outbox))
     for router in spec.api:
         app.include_router(router)
     return app

@@ -102,7 +102,7 @@ class TestStartOrder:
     def test_jobs_wait_for_healthy_infrastructure(self, services: dict[str, dict[str, Any]]) -> None:
         assert services["kafka-init"]["depends_on"]["kafka"]["condition"] == "service_healthy"
         assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-        assert command_text(services["migrate"]) == "python -m common.devstack migrate"
+        assert command_text(services["migrate"]) == "python -m common.devstack migrate --bootstrap"
 
 
 class TestInfrastructure:
@@ -171,7 +171,7 @@ class TestImageRecipe:
         assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.MULTILINE)
         assert "COPY pyproject.toml requirements.lock" in dockerfile
         assert "pip install -r requirements.lock" in dockerfile
-        assert "pip install --no-deps ." in dockerfile
+        assert "pip install --no-deps -e ." in dockerfile
         users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
         assert users
         assert users[-1] not in {"root", "0"}

@@ -27,6 +27,7 @@ class Layout:
     cache: Path = field(default_factory=_cache_root)
     pg_host: str = field(default_factory=lambda: os.environ.get("COLLECTIONS_PG_HOST", "127.0.0.1"))
     pg_port: int = field(default_factory=lambda: int(os.environ.get("COLLECTIONS_PG_PORT", "55432")))
+    kafka_host: str = "127.0.0.1"
     kafka_port: int = 19092
     controller_port: int = 19093
     sandbox_http_port: int = 8025
@@ -76,7 +77,7 @@ class Layout:
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return f"{self.kafka_host}:{self.kafka_port}"
 
     def superuser_dsn(self) -> str:
         return f"postgresql://postgres@{self.pg_host}:{self.pg_port}/{self.database}"

@@ -50,9 +50,7 @@ def _as_postgres(cmd: Sequence[str]) -> list[str]:
 
 
 def _run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        _as_postgres(cmd), check=True, text=True, capture_output=True, **kwargs
-    )
+    return subprocess.run(_as_postgres(cmd), check=True, text=True, capture_output=True, **kwargs)
 
 
 def _prepare_dirs(layout: Layout) -> tuple[Path, Path, Path]:

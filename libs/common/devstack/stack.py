@@ -115,13 +115,17 @@ def stop_service(layout: Layout, service: str) -> bool:
     return processes.stop(_pidfile(layout, service))
 
 
-def up(layout: Layout, *, with_services: bool = True) -> Started:
+def up(layout: Layout, *, with_services: bool = True, external_infra: bool = False) -> Started:
+    """Start what is not running. With `external_infra`, PostgreSQL and Kafka are someone else's
+    (testcontainers, or URLs from the environment): they are bootstrapped but not started."""
     started = Started()
     layout.logs.mkdir(parents=True, exist_ok=True)
     ensure_keys(layout)
-    started.postgres = postgres.start(layout)
+    if not external_infra:
+        started.postgres = postgres.start(layout)
     postgres.bootstrap(layout)
-    started.kafka = kafka.start(layout)
+    if not external_infra:
+        started.kafka = kafka.start(layout)
     kafka.create_topics(layout)
     migrate(layout)
     if start_sandbox(layout):

@@ -1,0 +1,51 @@
+"""Routes every service offers: who am I (token check) and the state of its outbox (is the relay stuck?)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+from sqlalchemy import Table, func, select
+
+from common.auth import CurrentPrincipal, Principal, Role, require_roles
+
+
+class Me(BaseModel):
+    sub: str
+    role: str
+    tenant: str
+
+
+class OutboxState(BaseModel):
+    pending: int
+    oldest_pending_at: datetime | None
+    last_published_at: datetime | None
+
+
+def ops_router(outbox: Table) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["operations"])
+
+    @router.get("/me", summary="The caller as the token names it", response_model=Me)
+    async def me(principal: CurrentPrincipal) -> Me:
+        return Me(sub=principal.sub, role=principal.role.value, tenant=principal.tenant)
+
+    @router.get(
+        "/ops/outbox",
+        summary="Pending outbox rows and the last publication: a growing backlog means the relay is stuck",
+        response_model=OutboxState,
+    )
+    async def outbox_state(
+        request: Request, _: Annotated[Principal, Depends(require_roles(Role.OPS))]
+    ) -> OutboxState:
+        async with request.app.state.runtime.sessions() as session:
+            pending, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+                )
+            ).one()
+            last = (await session.execute(select(func.max(outbox.c.published_at)))).scalar()
+        return OutboxState(pending=pending, oldest_pending_at=oldest, last_published_at=last)
+
+    return router
