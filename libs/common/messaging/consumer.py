@@ -202,7 +202,7 @@ class ConsumerRunner:
                     )
                     if fresh:
                         await handler(session, event)
-                    self._crash.reach("consumer.before_commit")
+                self._crash.reach("consumer.after_apply")
                 CONSUMED.labels(self.name, event.envelope.type, "applied" if fresh else "duplicate").inc()
                 return
             except asyncio.CancelledError:

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from common.messaging.admin import partitions_of
 from common.messaging.producer import make_producer
 
 DLQ_HEADER_PREFIX = "dlq_"
@@ -52,14 +53,13 @@ class DeadLetter:
 
 async def read(bootstrap: str, topic: str, *, limit: int = 100) -> list[DeadLetter]:
     """Every dead letter of `topic` from the beginning, without joining a group or committing."""
+    dlq_topic = f"{topic}.dlq"
+    tps = [TopicPartition(dlq_topic, p) for p in await partitions_of(bootstrap, dlq_topic)]
+    if not tps:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        dlq_topic = f"{topic}.dlq"
-        partitions = consumer.partitions_for_topic(dlq_topic) or set()
-        tps = [TopicPartition(dlq_topic, p) for p in sorted(partitions)]
-        if not tps:
-            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
