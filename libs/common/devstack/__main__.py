@@ -52,6 +52,12 @@ def migrate(
     stack.migrate(layout)
 
 
+@cli.command()
+def keys() -> None:
+    """Generate the dev signing key pair and field keyring under .devstack/keys (kept if present)."""
+    stack.ensure_keys(Layout())
+
+
 @cli.command("migrate-one", hidden=True)
 def migrate_one(service: str) -> None:
     url = os.environ.get("COLLECTIONS_MIGRATION_URL") or Layout().role_url(f"{service}_owner")

@@ -49,8 +49,8 @@ def _as_postgres(cmd: Sequence[str]) -> list[str]:
     return list(cmd)
 
 
-def _run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_as_postgres(cmd), check=True, text=True, capture_output=True, **kwargs)
+def _run(cmd: Sequence[str], *, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_as_postgres(cmd), check=True, text=True, capture_output=True, cwd=cwd)
 
 
 def _prepare_dirs(layout: Layout) -> tuple[Path, Path, Path]:

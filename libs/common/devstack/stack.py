@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from common.auth import generate_signing_keypair
 from common.crypto import generate_keyring_file
@@ -44,7 +46,7 @@ def migrate(layout: Layout, services: tuple[str, ...] = tuple(SERVICES)) -> None
         )
 
 
-def _pidfile(layout: Layout, name: str) -> processes.Path:
+def _pidfile(layout: Layout, name: str) -> Path:
     return layout.run / f"{name}.pid"
 
 
@@ -55,8 +57,10 @@ def sandbox_running(layout: Layout) -> bool:
 
 
 def start_sandbox(layout: Layout) -> bool:
-    if sandbox_running(layout):
+    was_running = sandbox_running(layout)
+    if was_running and _fresh(layout, "sandbox"):
         return False
+    processes.stop(_pidfile(layout, "sandbox"), timeout_s=5)
     log = layout.logs / "sandbox.log"
     processes.start(
         [
@@ -73,8 +77,28 @@ def start_sandbox(layout: Layout) -> bool:
         pidfile=_pidfile(layout, "sandbox"),
         logfile=log,
     )
+    _stamp(layout, "sandbox")
     processes.wait_until(lambda: sandbox_running(layout), timeout_s=30, what="sandbox", log=log)
-    return True
+    return not was_running
+
+
+def code_fingerprint(layout: Layout) -> str:
+    """Changes whenever a source file does, so `up` restarts processes that run stale code."""
+    digest = hashlib.sha256()
+    for folder in ("libs", "services", "deploy/sandbox"):
+        for path in sorted((layout.root / folder).rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _fresh(layout: Layout, name: str) -> bool:
+    stamp = layout.run / f"{name}.code"
+    return stamp.exists() and stamp.read_text() == code_fingerprint(layout)
+
+
+def _stamp(layout: Layout, name: str) -> None:
+    (layout.run / f"{name}.code").write_text(code_fingerprint(layout))
 
 
 def service_running(layout: Layout, service: str) -> bool:
@@ -84,7 +108,9 @@ def service_running(layout: Layout, service: str) -> bool:
 
 
 def start_service(layout: Layout, service: str, *, extra_env: dict[str, str] | None = None) -> bool:
-    if service_running(layout, service):
+    """Start (or restart with fresh code) one service; True only when it was not running before."""
+    was_running = service_running(layout, service)
+    if was_running and _fresh(layout, service):
         return False
     pidfile = _pidfile(layout, service)
     processes.stop(pidfile, timeout_s=5)  # a process that lives but is not ready is restarted
@@ -107,8 +133,9 @@ def start_service(layout: Layout, service: str, *, extra_env: dict[str, str] | N
         env={**layout.service_env(service), **(extra_env or {})},
         cwd=layout.root,
     )
+    _stamp(layout, service)
     processes.wait_until(lambda: service_running(layout, service), timeout_s=90, what=service, log=log)
-    return True
+    return not was_running
 
 
 def stop_service(layout: Layout, service: str) -> bool:

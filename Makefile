@@ -1,0 +1,72 @@
+# The two commands a newcomer needs: `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+STACK ?= local
+PYTEST_ARGS ?=
+
+.PHONY: help prereqs venv up down status lint fmt test test-unit lock keys
+
+help:
+	@echo "make up       start PostgreSQL, Kafka, the sandbox and the four services (STACK=compose for Docker)"
+	@echo "make down     stop everything make up started"
+	@echo "make status   show what is running"
+	@echo "make test     lint, then the whole suite against the real stack"
+	@echo "make lint     ruff, mypy and import-linter"
+
+prereqs:
+	@bash deploy/prereqs.sh
+
+$(VENV)/.installed: pyproject.toml requirements.lock | prereqs
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip sync -q --python $(PY) requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+keys: venv
+	$(PY) -m common.devstack keys
+
+up: venv
+ifeq ($(STACK),compose)
+	$(PY) -m common.devstack keys
+	docker compose up -d --build --wait
+else
+	$(PY) -m common.devstack up
+endif
+
+down: venv
+ifeq ($(STACK),compose)
+	docker compose down
+else
+	$(PY) -m common.devstack down
+endif
+
+status: venv
+	$(PY) -m common.devstack status
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs services deploy/sandbox
+	$(VENV)/bin/lint-imports
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# The suite starts whatever part of the stack is not running and stops only that at the end.
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
+
+lock: venv
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
