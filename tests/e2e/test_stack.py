@@ -52,3 +52,20 @@ async def test_the_sandbox_receives_sms_and_lists_it(stack: Stack) -> None:
         assert sent.status_code in (200, 201)
         listed = (await client.get("/v1/messages", params={"to": to})).json()["messages"]
         assert [m["body"] for m in listed if m["idempotency_key"] == "e2e-1"] == ["hello"]
+
+
+def test_up_restarts_a_service_that_died(stack: Stack) -> None:
+    if stack.mode not in ("launched", "reused"):
+        pytest.fail(f"this check drives the local launcher; the stack came from {stack.mode}")
+    import os
+    import signal
+
+    from common.devstack import stack as devstack
+
+    pidfile = stack.layout.run / "visits.pid"
+    pid = read_pid(pidfile)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    devstack.up(stack.layout)
+    assert devstack.service_running(stack.layout, "visits")
+    assert read_pid(pidfile) not in (None, pid)
