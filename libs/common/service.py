@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.auth import TokenVerifier
 from common.clock import Clock, SystemClock
+from common.crypto import FieldCipher, Keyring
 from common.db import make_engine, make_session_factory, ping
 from common.faults import CrashPoints
 from common.health import install_health
@@ -60,6 +61,7 @@ class Runtime:
     producer: AIOKafkaProducer
     clock: Clock
     crash_points: CrashPoints
+    cipher: FieldCipher
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -75,6 +77,12 @@ async def _start_producer(producer: AIOKafkaProducer, timeout_s: float) -> None:
                 raise
             log.warning("Kafka not reachable yet; retrying")
             await asyncio.sleep(1.0)
+
+
+def _load_cipher(settings: BaseServiceSettings) -> FieldCipher:
+    if settings.field_keys_file is None:
+        raise RuntimeError(f"{settings.service_name}: field_keys_file is not set")
+    return FieldCipher(Keyring.load(settings.field_keys_file))
 
 
 def _load_verifier(settings: BaseServiceSettings) -> TokenVerifier:
@@ -104,6 +112,7 @@ def create_service_app(
             producer=producer,
             clock=clock or SystemClock(),
             crash_points=CrashPoints(settings.fault_points),
+            cipher=_load_cipher(settings),
         )
         app.state.runtime = runtime
         app.state.token_verifier = _load_verifier(settings)

@@ -1,27 +1,53 @@
-"""The intake service: `uvicorn intake.app:create_app --factory --port <port>`."""
+"""The intake service: `uvicorn intake.app:create_app --factory --port 8001`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from common.clock import Clock
 from common.messaging.consumer import EventRouter
-from common.service import ServiceSpec, create_service_app
+from common.ratelimit import TenantRateLimiter
+from common.service import Runtime, ServiceSpec, create_service_app
 from intake import __doc__ as description
 from intake import tables
+from intake.api.routes import router
+from intake.handlers import EVENT_ADAPTER
 from intake.settings import IntakeSettings
-
-TOPIC = "intake.v1"
 
 
 def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
     spec = ServiceSpec(
         name="intake",
-        version="0.1.0",
+        version="0.2.0",
         description=description or "",
         outbox=tables.outbox,
         inbox=tables.inbox,
+        api=[router],
         subscriptions=[],
         events=EventRouter(),
     )
-    return create_service_app(spec, settings or IntakeSettings(), clock=clock)
+
+    async def on_startup(app: FastAPI, runtime: Runtime) -> None:
+        app.state.rate_limiter = TenantRateLimiter(
+            rate_per_s=settings.rate_limit_events_per_s, burst=settings.rate_limit_burst
+        )
+
+    app = create_service_app(spec, settings, clock=clock, on_startup=on_startup)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the lender event models the raw-body events route refers to."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        defs = EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}").get("$defs", {})
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -6,6 +6,7 @@ publishes and every payload it consumes against the model registered here.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -43,7 +44,21 @@ def contract(ce_type: str, version: int = 1) -> Callable[[C], C]:
     return register
 
 
+# Modules whose import registers the platform's contracts; loaded on the first look-up.
+CATALOG = ("common.contracts.intake",)
+_catalog_loaded = False
+
+
+def _ensure_catalog() -> None:
+    global _catalog_loaded
+    if not _catalog_loaded:
+        for module in CATALOG:
+            importlib.import_module(module)
+        _catalog_loaded = True
+
+
 def resolve(ce_type: str, version: int = 1) -> type[Contract]:
+    _ensure_catalog()
     try:
         return _REGISTRY[(ce_type, version)]
     except KeyError:
@@ -59,4 +74,5 @@ def type_of(model: type[Contract]) -> tuple[str, int]:
 
 
 def registered() -> dict[tuple[str, int], type[Contract]]:
+    _ensure_catalog()
     return dict(_REGISTRY)

@@ -1,0 +1,1 @@
+"""Intake's HTTP API: lender events in, masked accounts out."""

@@ -1,0 +1,251 @@
+"""What a lender may post to `POST /v1/events` (SPEC section 4): shapes and types only.
+
+Semantic checks (phone numbers, national ids, currencies, jurisdictions, time zones) run after
+this, in `intake.domain.validation`, so every bad field of a line is reported in one answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+Text = Annotated[str, Field(min_length=1, max_length=512)]
+Ident = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccountRef(_Strict):
+    external_account_id: Ident
+
+
+class AccountIn(AccountRef):
+    product: Text | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    amount_due_minor: StrictInt
+    principal_minor: StrictInt | None = None
+    due_date: date
+    jurisdiction: Annotated[str, Field(min_length=2, max_length=5)]
+
+
+class AccountChangeIn(AccountRef):
+    amount_due_minor: StrictInt | None = None
+    due_date: date | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> AccountChangeIn:
+        if self.amount_due_minor is None and self.due_date is None:
+            raise ValueError("account.updated needs amount_due_minor or due_date")
+        return self
+
+
+class PhoneIn(_Strict):
+    number: Annotated[str, Field(min_length=3, max_length=32)]
+    type: Literal["mobile", "home", "work", "other"] = "mobile"
+    consent_sms: StrictBool = False
+    consent_autodialer: StrictBool = False
+
+
+class EmailIn(_Strict):
+    address: Annotated[str, Field(min_length=3, max_length=254)]
+    consent: StrictBool = False
+    type: Literal["personal", "work"] = "personal"
+
+
+class AddressIn(_Strict):
+    line1: Text
+    line2: Text | None = None
+    city: Text | None = None
+    region: Text | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2)]
+    postal_code: Annotated[str, Field(max_length=16)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    type: Literal["home", "work", "other"] = "home"
+
+
+class BorrowerIn(_Strict):
+    external_borrower_id: Ident
+    name: Text | None = None
+    national_id: Annotated[str, Field(max_length=32)] | None = None
+    phones: Annotated[list[PhoneIn], Field(max_length=20)] = []
+    emails: Annotated[list[EmailIn], Field(max_length=20)] = []
+    addresses: Annotated[list[AddressIn], Field(max_length=20)] = []
+    timezone: Annotated[str, Field(max_length=64)] | None = None
+    language: Annotated[str, Field(max_length=16)] | None = None
+
+
+class ContactsIn(_Strict):
+    phones: Annotated[list[PhoneIn], Field(max_length=20)] = []
+    emails: Annotated[list[EmailIn], Field(max_length=20)] = []
+    addresses: Annotated[list[AddressIn], Field(max_length=20)] = []
+    timezone: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ThirdPartyIn(_Strict):
+    name: Text
+    relationship: Literal["emergency_contact", "family", "spouse", "parent", "friend", "employer", "other"]
+    phone: Annotated[str, Field(max_length=32)] | None = None
+
+
+class PaymentIn(_Strict):
+    amount_minor: StrictInt
+    paid_at: AwareDatetime
+    reference: Ident | None = None
+
+
+class DisputeOpenIn(_Strict):
+    received_at: AwareDatetime
+    written: StrictBool
+    reason: Text | None = None
+
+
+class DisputeResolveIn(_Strict):
+    resolution: Literal["verified", "upheld", "withdrawn"]
+
+
+class CeaseIn(_Strict):
+    received_at: AwareDatetime
+    written: StrictBool
+
+
+class AttorneyIn(_Strict):
+    name: Text
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+
+
+class InconvenientIn(_Strict):
+    days: Annotated[list[str], Field(min_length=1, max_length=7)]
+    start: Annotated[str, Field(min_length=5, max_length=5)]
+    end: Annotated[str, Field(min_length=5, max_length=5)]
+
+
+class PreferencesIn(_Strict):
+    inconvenient: Annotated[list[InconvenientIn], Field(max_length=14)] = []
+    language: Annotated[str, Field(max_length=16)] | None = None
+    channels: list[Literal["voice_call", "sms", "email", "push", "letter", "visit"]] | None = None
+
+
+class _Event(_Strict):
+    event_id: Ident
+    occurred_at: AwareDatetime
+    account: AccountRef
+
+
+class AccountPlacedIn(_Event):
+    type: Literal["account.placed"]
+    account: AccountIn
+    borrower: BorrowerIn
+    third_parties: Annotated[list[ThirdPartyIn], Field(max_length=20)] = []
+
+
+class AccountUpdatedIn(_Event):
+    type: Literal["account.updated"]
+    account: AccountChangeIn
+
+
+class PaymentReceivedIn(_Event):
+    type: Literal["payment.received"]
+    payment: PaymentIn
+
+
+class AccountRecalledIn(_Event):
+    type: Literal["account.recalled"]
+    reason: Text
+
+
+class DisputeOpenedIn(_Event):
+    type: Literal["dispute.opened"]
+    dispute: DisputeOpenIn
+
+
+class DisputeResolvedIn(_Event):
+    type: Literal["dispute.resolved"]
+    dispute: DisputeResolveIn
+
+
+class CeaseRequestedIn(_Event):
+    type: Literal["borrower.cease_requested"]
+    cease: CeaseIn
+
+
+class AttorneyRetainedIn(_Event):
+    type: Literal["borrower.attorney_retained"]
+    attorney: AttorneyIn
+
+
+class BorrowerFlaggedIn(_Event):
+    type: Literal["borrower.flagged"]
+    flag: Literal["deceased", "bankrupt", "vulnerable", "do_not_visit"]
+    set: StrictBool
+
+
+class ContactChangedIn(_Event):
+    type: Literal["borrower.contact_changed"]
+    borrower: ContactsIn
+
+
+class PreferencesChangedIn(_Event):
+    type: Literal["borrower.preferences_changed"]
+    preferences: PreferencesIn
+
+
+class ErasureRequestedIn(_Event):
+    type: Literal["borrower.erasure_requested"]
+
+
+LenderEvent = Annotated[
+    AccountPlacedIn
+    | AccountUpdatedIn
+    | PaymentReceivedIn
+    | AccountRecalledIn
+    | DisputeOpenedIn
+    | DisputeResolvedIn
+    | CeaseRequestedIn
+    | AttorneyRetainedIn
+    | BorrowerFlaggedIn
+    | ContactChangedIn
+    | PreferencesChangedIn
+    | ErasureRequestedIn,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES = (
+    "account.placed",
+    "account.updated",
+    "payment.received",
+    "account.recalled",
+    "dispute.opened",
+    "dispute.resolved",
+    "borrower.cease_requested",
+    "borrower.attorney_retained",
+    "borrower.flagged",
+    "borrower.contact_changed",
+    "borrower.preferences_changed",
+    "borrower.erasure_requested",
+)
+
+
+class EventAccepted(BaseModel):
+    status: Literal["accepted", "duplicate"]
+    account_id: str
+
+
+class LineResult(BaseModel):
+    line: int
+    event_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    account_id: str | None = None
+    errors: list[dict[str, str]] = []
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[LineResult]

@@ -1,0 +1,375 @@
+"""Applying lender events: validate, de-duplicate, change the account, and write the outbox, in one
+transaction per request. Placements of a batch go in with COPY; other events apply in line order."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.contracts import Contract
+from common.contracts import intake as c
+from common.crypto import FieldCipher
+from common.messaging.outbox import OutgoingEvent, outbox_row
+from common.problems import field_errors
+from intake import repository as repo
+from intake.api import schemas as s
+from intake.changes import apply_change
+from intake.normalise import Problems, check_account, seal_borrower
+from intake.tables import accounts, borrowers, lender_events, outbox
+
+SOURCE = "intake"
+EVENT_ADAPTER: TypeAdapter[s.LenderEvent] = TypeAdapter(s.LenderEvent)
+
+
+@dataclass
+class Line:
+    """One lender event as received, then as judged."""
+
+    number: int
+    event: Any = None  # a LenderEvent once it validates
+    event_id: str | None = None
+    payload_hash: str | None = None
+    status: str = "rejected"
+    account_id: uuid.UUID | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    conflict: bool = False
+    duplicate_of: Line | None = None
+
+    def result(self) -> s.LineResult:
+        return s.LineResult(
+            line=self.number,
+            event_id=self.event_id,
+            status=self.status,
+            account_id=str(self.account_id) if self.account_id else None,
+            errors=self.errors,
+        )
+
+
+def parse_line(number: int, raw: bytes) -> Line:
+    """Bytes to a validated LenderEvent, or a rejected line with field errors."""
+    line = Line(number=number)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        line.errors = [{"field": "body", "message": f"not valid JSON: {exc}", "type": "json_invalid"}]
+        return line
+    if isinstance(data, dict) and isinstance(data.get("event_id"), str):
+        line.event_id = data["event_id"]
+    if isinstance(data, dict) and data.get("type") is not None and data.get("type") not in s.EVENT_TYPES:
+        line.errors = [
+            {
+                "field": "type",
+                "message": f"unknown event type {str(data.get('type'))[:64]!r}; expected one of "
+                + ", ".join(s.EVENT_TYPES),
+                "type": "unknown_event_type",
+            }
+        ]
+        return line
+    try:
+        line.event = EVENT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        line.errors = field_errors(_strip_union_tag(exc.errors(include_url=False)))
+        return line
+    line.payload_hash = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return line
+
+
+def _strip_union_tag(errors: Any) -> list[dict[str, Any]]:
+    # The discriminated union puts the type name in each location; lenders expect plain field paths.
+    out = []
+    for err in errors:
+        loc = list(err.get("loc", ()))
+        if loc and isinstance(loc[0], str) and loc[0] in s.EVENT_TYPES:
+            loc = loc[1:]
+        out.append({**err, "loc": tuple(loc)})
+    return out
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    cipher: FieldCipher
+    tenant: str
+    now: datetime
+    today: date
+    outgoing: list[dict[str, object]] = field(default_factory=list)
+
+    def publish(self, data: Contract, *, borrower_id: uuid.UUID, account_id: uuid.UUID, at: datetime) -> None:
+        self.outgoing.append(
+            outbox_row(
+                OutgoingEvent(
+                    topic=c.TOPIC,
+                    key=str(borrower_id),
+                    data=data,
+                    tenant=self.tenant,
+                    subject=str(account_id),
+                    time=at,
+                ),
+                source=SOURCE,
+            )
+        )
+
+
+async def ingest(
+    session: AsyncSession, *, cipher: FieldCipher, tenant: str, lines: list[Line], now: datetime | None = None
+) -> list[Line]:
+    """Apply every valid, new line; mark the rest duplicate or rejected. The caller commits."""
+    now = now or datetime.now(UTC)
+    ctx = Context(session=session, cipher=cipher, tenant=tenant, now=now, today=now.date())
+    fresh = await _classify_idempotency(ctx, lines)
+    placements = [ln for ln in fresh if isinstance(ln.event, s.AccountPlacedIn)]
+    placed = await _place_accounts(ctx, placements)
+    for line in fresh:
+        if not isinstance(line.event, s.AccountPlacedIn):
+            await _apply_change_line(ctx, line, placed)
+    accepted = [ln for ln in fresh if ln.status == "accepted" and not isinstance(ln.event, s.AccountPlacedIn)]
+    for line in accepted:
+        await repo.record_lender_event(
+            session,
+            tenant=tenant,
+            event_id=line.event_id,
+            payload_hash=line.payload_hash,
+            type=line.event.type,
+            account_id=line.account_id,
+        )
+    _settle_batch_duplicates(lines)
+    await repo.copy_records(
+        session,
+        outbox,
+        ("event_id", "topic", "key", "headers", "payload"),
+        [
+            (r["event_id"], r["topic"], r["key"], orjson.dumps(r["headers"]).decode(), r["payload"])
+            for r in ctx.outgoing
+        ],
+    )
+    return lines
+
+
+async def _classify_idempotency(ctx: Context, lines: list[Line]) -> list[Line]:
+    """Duplicates answer with the first account id; the same id with another payload is a conflict."""
+    valid = [ln for ln in lines if ln.event is not None]
+    known = await repo.known_lender_events(ctx.session, ctx.tenant, (ln.event_id or "" for ln in valid))
+    first_in_batch: dict[str, Line] = {}
+    fresh: list[Line] = []
+    for line in valid:
+        assert line.event_id is not None
+        prior = known.get(line.event_id)
+        earlier = first_in_batch.get(line.event_id)
+        first_hash = prior.payload_hash if prior is not None else earlier.payload_hash if earlier else None
+        if first_hash is None:
+            first_in_batch[line.event_id] = line
+            fresh.append(line)
+        elif first_hash != line.payload_hash:
+            line.conflict = True
+            line.errors = [
+                {
+                    "field": "event_id",
+                    "message": "this event_id was already used with a different payload",
+                    "type": "conflict",
+                }
+            ]
+        elif prior is not None:
+            line.status, line.account_id = "duplicate", prior.account_id
+        else:
+            line.duplicate_of = earlier
+    return fresh
+
+
+def _settle_batch_duplicates(lines: list[Line]) -> None:
+    """A repeat inside one batch answers like its first copy: duplicate of an accepted line, or rejected."""
+    for line in lines:
+        first = line.duplicate_of
+        if first is None:
+            continue
+        if first.status == "accepted":
+            line.status, line.account_id = "duplicate", first.account_id
+        else:
+            line.errors = first.errors
+
+
+@dataclass
+class Placed:
+    account_id: uuid.UUID
+    borrower_id: uuid.UUID
+    line: int
+
+
+async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
+    """Placements in bulk: new borrowers and accounts by COPY, existing borrowers updated."""
+    placed: dict[str, Placed] = {}
+    if not lines:
+        return placed
+    existing = await repo.accounts_by_external(
+        ctx.session, ctx.tenant, (ln.event.account.external_account_id for ln in lines)
+    )
+    known_borrowers = await repo.borrowers_by_external(
+        ctx.session, ctx.tenant, (ln.event.borrower.external_borrower_id for ln in lines)
+    )
+    new_borrowers: dict[str, uuid.UUID] = {}
+    borrower_rows: list[tuple[Any, ...]] = []
+    account_rows: list[tuple[Any, ...]] = []
+    event_rows: list[tuple[Any, ...]] = []
+    for line in lines:
+        event: s.AccountPlacedIn = line.event
+        ext = event.account.external_account_id
+        if ext in existing or ext in placed:
+            line.errors = [
+                {
+                    "field": "account.external_account_id",
+                    "message": "this account is already placed; send account.updated to change it",
+                    "type": "conflict",
+                }
+            ]
+            continue
+        problems = Problems()
+        jurisdiction = check_account(problems, event.account, today=ctx.today)
+        sealed = seal_borrower(ctx.cipher, problems, event, today=ctx.today, jurisdiction=jurisdiction)
+        if problems.errors or jurisdiction is None:
+            line.errors = problems.errors
+            continue
+        ext_b = sealed.external_borrower_id
+        known = known_borrowers.get(ext_b)
+        if known is not None:
+            borrower_id = known.borrower_id
+            await repo.update_borrower(
+                ctx.session,
+                borrower_id,
+                pii_sealed=sealed.pii_sealed,
+                national_id_hash=sealed.national_id_hash,
+                timezones=sealed.contacts.timezones,
+                language=sealed.language,
+            )
+        elif ext_b in new_borrowers:
+            borrower_id = new_borrowers[ext_b]
+        else:
+            borrower_id = new_borrowers[ext_b] = uuid.uuid4()
+            borrower_rows.append(
+                (
+                    borrower_id,
+                    ctx.tenant,
+                    ext_b,
+                    sealed.pii_sealed,
+                    sealed.national_id_hash,
+                    sealed.contacts.timezones,
+                    sealed.language,
+                    "{}",
+                    [],
+                )
+            )
+        account_id = uuid.uuid4()
+        a = event.account
+        account_rows.append(
+            (
+                account_id,
+                ctx.tenant,
+                ext,
+                borrower_id,
+                a.product,
+                a.currency,
+                a.amount_due_minor,
+                a.principal_minor,
+                a.due_date,
+                jurisdiction,
+            )
+        )
+        event_rows.append((ctx.tenant, line.event_id, line.payload_hash, event.type, account_id))
+        placed[ext] = Placed(account_id=account_id, borrower_id=borrower_id, line=line.number)
+        line.status, line.account_id = "accepted", account_id
+        ctx.publish(
+            c.AccountPlaced(
+                lender_event_id=line.event_id or "",
+                occurred_at=event.occurred_at,
+                account_id=str(account_id),
+                borrower_id=str(borrower_id),
+                account=c.Account(
+                    account_id=str(account_id),
+                    external_account_id=ext,
+                    product=a.product,
+                    currency=a.currency,
+                    amount_due_minor=a.amount_due_minor,
+                    principal_minor=a.principal_minor,
+                    due_date=a.due_date,
+                    jurisdiction=jurisdiction,
+                ),
+                borrower=c.Borrower(
+                    borrower_id=str(borrower_id),
+                    external_borrower_id=ext_b,
+                    name=sealed.name,
+                    national_id=sealed.national_id,
+                    phones=sealed.contacts.phones,
+                    emails=sealed.contacts.emails,
+                    addresses=sealed.contacts.addresses,
+                    timezones=sealed.contacts.timezones,
+                    language=sealed.language,
+                ),
+                third_parties=sealed.third_parties,
+            ),
+            borrower_id=borrower_id,
+            account_id=account_id,
+            at=event.occurred_at,
+        )
+    await repo.copy_records(
+        ctx.session,
+        borrowers,
+        (
+            "borrower_id",
+            "tenant",
+            "external_borrower_id",
+            "pii_sealed",
+            "national_id_hash",
+            "timezones",
+            "language",
+            "preferences",
+            "holds",
+        ),
+        borrower_rows,
+    )
+    await repo.copy_records(
+        ctx.session,
+        accounts,
+        (
+            "account_id",
+            "tenant",
+            "external_account_id",
+            "borrower_id",
+            "product",
+            "currency",
+            "amount_due_minor",
+            "principal_minor",
+            "due_date",
+            "jurisdiction",
+        ),
+        account_rows,
+    )
+    await repo.copy_records(
+        ctx.session, lender_events, ("tenant", "event_id", "payload_hash", "type", "account_id"), event_rows
+    )
+    return placed
+
+
+async def _apply_change_line(ctx: Context, line: Line, placed: dict[str, Placed]) -> None:
+    ext = line.event.account.external_account_id
+    placed_later = ext in placed and placed[ext].line > line.number
+    account = (await repo.accounts_by_external(ctx.session, ctx.tenant, [ext], lock=True)).get(ext)
+    if account is None or placed_later:
+        line.errors = [
+            {
+                "field": "account.external_account_id",
+                "message": "no placed account has this external_account_id",
+                "type": "not_found",
+            }
+        ]
+        return
+    problems = Problems()
+    await apply_change(ctx, line.event, account, problems)
+    if problems.errors:
+        line.errors = problems.errors
+        return
+    line.status, line.account_id = "accepted", account.account_id

@@ -1,0 +1,227 @@
+"""From a lender's validated request to what we keep and publish: checked, normalised and sealed.
+
+Every semantic problem of a line is collected (not just the first), each named by its field path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+import orjson
+
+from common.contracts import intake as c
+from common.crypto import FieldCipher
+from intake.api import schemas as s
+from intake.domain import validation as v
+from intake.domain.timezones import AddressHint, candidate_zones
+
+T = TypeVar("T")
+
+CTX_PII = "intake.borrower.pii"
+
+
+class Problems:
+    """Collects field errors so a lender sees every bad field of a line at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def check(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Call a validator; on FieldError record it and return None."""
+        try:
+            return fn(*args, **kwargs)
+        except v.FieldError as exc:
+            self.errors.append({"field": exc.field, "message": exc.message, "type": "value_error"})
+            return None
+
+    def add(self, field_path: str, message: str) -> None:
+        self.errors.append({"field": field_path, "message": message, "type": "value_error"})
+
+
+@dataclass
+class Contacts:
+    phones: list[c.Phone] = field(default_factory=list)
+    emails: list[c.Email] = field(default_factory=list)
+    addresses: list[c.Address] = field(default_factory=list)
+    timezones: list[str] = field(default_factory=list)
+    plain: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SealedBorrower:
+    external_borrower_id: str
+    name: str | None
+    national_id: str | None
+    national_id_hash: str | None
+    contacts: Contacts
+    third_parties: list[c.ThirdParty]
+    language: str | None
+    pii_sealed: str
+
+
+def seal_contacts(
+    cipher: FieldCipher,
+    problems: Problems,
+    *,
+    prefix: str,
+    phones: list[s.PhoneIn],
+    emails: list[s.EmailIn],
+    addresses: list[s.AddressIn],
+    timezone: str | None,
+    default_region: str | None,
+) -> Contacts:
+    out = Contacts()
+    hints: list[AddressHint] = []
+    for i, a in enumerate(addresses):
+        country = problems.check(v.validate_country, a.country, field=f"{prefix}.addresses.{i}.country")
+        if country is None:
+            continue
+        hints.append(AddressHint(country=country, region=a.region, postal_code=a.postal_code))
+        plain = a.model_dump(exclude={"type"})
+        address_id = cipher.lookup_hash(f"{country}|{a.postal_code}|{a.line1}", purpose="address")
+        out.addresses.append(
+            c.Address(
+                id=address_id,
+                sealed=cipher.encrypt(orjson.dumps(plain).decode(), context=c.CTX_ADDRESS),
+                country=country,
+                region=a.region,
+                type=a.type,
+            )
+        )
+        out.plain.setdefault("addresses", []).append({**plain, "id": address_id, "type": a.type})
+    region = hints[0].country if hints else default_region
+    numbers: list[v.PhoneNumber] = []
+    for i, p in enumerate(phones):
+        number = problems.check(
+            v.normalise_phone, p.number, region=region, field=f"{prefix}.phones.{i}.number"
+        )
+        if number is None:
+            continue
+        numbers.append(number)
+        phone_id = cipher.lookup_hash(number.e164, purpose="phone")
+        out.phones.append(
+            c.Phone(
+                id=phone_id,
+                number=cipher.encrypt(number.e164, context=c.CTX_PHONE),
+                type=p.type,
+                region=number.region,
+                is_mobile=number.kind in ("mobile", "fixed_line_or_mobile"),
+                consent_sms=p.consent_sms,
+                consent_autodialer=p.consent_autodialer,
+            )
+        )
+        out.plain.setdefault("phones", []).append({"id": phone_id, "number": number.e164, "type": p.type})
+    for i, e in enumerate(emails):
+        address = problems.check(v.validate_email, e.address, field=f"{prefix}.emails.{i}.address")
+        if address is None:
+            continue
+        email_id = cipher.lookup_hash(address.lower(), purpose="email")
+        out.emails.append(
+            c.Email(
+                id=email_id,
+                address=cipher.encrypt(address, context=c.CTX_EMAIL),
+                consent=e.consent,
+                employer=e.type == "work",
+            )
+        )
+        out.plain.setdefault("emails", []).append({"id": email_id, "address": address, "type": e.type})
+    declared = None
+    if timezone is not None:
+        declared = problems.check(v.validate_timezone, timezone, field=f"{prefix}.timezone")
+    out.timezones = candidate_zones(declared=declared, phones=numbers, addresses=hints)
+    return out
+
+
+def seal_borrower(
+    cipher: FieldCipher,
+    problems: Problems,
+    placed: s.AccountPlacedIn,
+    *,
+    today: date,
+    jurisdiction: str | None,
+) -> SealedBorrower:
+    b = placed.borrower
+    default_region = v.jurisdiction_country(jurisdiction) if jurisdiction else None
+    contacts = seal_contacts(
+        cipher,
+        problems,
+        prefix="borrower",
+        phones=b.phones,
+        emails=b.emails,
+        addresses=b.addresses,
+        timezone=b.timezone,
+        default_region=default_region,
+    )
+    if not contacts.timezones and not problems.errors:
+        problems.add("borrower.timezone", "no time zone given and none can be derived from address or phone")
+    national_id = None
+    if b.national_id is not None:
+        national_id = problems.check(
+            v.validate_cn_national_id, b.national_id or "", field="borrower.national_id", today=today
+        )
+    third_parties: list[c.ThirdParty] = []
+    plain_third: list[dict[str, Any]] = []
+    for i, t in enumerate(placed.third_parties):
+        number = None
+        if t.phone is not None:
+            number = problems.check(
+                v.normalise_phone, t.phone or "", region=default_region, field=f"third_parties.{i}.phone"
+            )
+        phone_id = cipher.lookup_hash(number.e164, purpose="phone") if number else None
+        plain = {"name": t.name, "phone": number.e164 if number else None}
+        third_parties.append(
+            c.ThirdParty(
+                id=cipher.lookup_hash(f"{t.name}|{phone_id}", purpose="third_party"),
+                sealed=cipher.encrypt(orjson.dumps(plain).decode(), context=c.CTX_THIRD_PARTY),
+                relationship=t.relationship,
+                phone_id=phone_id,
+            )
+        )
+        plain_third.append({**plain, "relationship": t.relationship})
+    pii = {"name": b.name, "national_id": national_id, **contacts.plain, "third_parties": plain_third}
+    return SealedBorrower(
+        external_borrower_id=b.external_borrower_id,
+        name=cipher.encrypt_optional(b.name, context=c.CTX_NAME),
+        national_id=cipher.encrypt_optional(national_id, context=c.CTX_NATIONAL_ID),
+        national_id_hash=cipher.lookup_hash(national_id, purpose="national_id") if national_id else None,
+        contacts=contacts,
+        third_parties=third_parties,
+        language=b.language,
+        pii_sealed=seal_pii(cipher, pii),
+    )
+
+
+def seal_pii(cipher: FieldCipher, pii: dict[str, Any]) -> str:
+    sealed: str = cipher.encrypt(orjson.dumps(pii).decode(), context=CTX_PII)
+    return sealed
+
+
+def open_pii(cipher: FieldCipher, sealed: str | None) -> dict[str, Any]:
+    if sealed is None:
+        return {}
+    loaded: dict[str, Any] = orjson.loads(cipher.decrypt(sealed, context=CTX_PII))
+    return loaded
+
+
+def check_account(problems: Problems, account: s.AccountIn, *, today: date) -> str | None:
+    """Semantic checks of a placement's account; returns the canonical jurisdiction."""
+    problems.check(v.validate_currency, account.currency, field="account.currency")
+    problems.check(v.validate_amount_minor, account.amount_due_minor, field="account.amount_due_minor")
+    if account.principal_minor is not None:
+        problems.check(v.validate_amount_minor, account.principal_minor, field="account.principal_minor")
+    problems.check(v.validate_due_date_for_placement, account.due_date, today=today, field="account.due_date")
+    return problems.check(v.validate_jurisdiction, account.jurisdiction, field="account.jurisdiction")
+
+
+def check_preferences(problems: Problems, prefs: s.PreferencesIn) -> list[c.InconvenientWindow]:
+    windows = []
+    for i, w in enumerate(prefs.inconvenient):
+        days = problems.check(v.validate_weekdays, w.days, field=f"preferences.inconvenient.{i}.days")
+        start = problems.check(v.validate_local_time, w.start, field=f"preferences.inconvenient.{i}.start")
+        end = problems.check(v.validate_local_time, w.end, field=f"preferences.inconvenient.{i}.end")
+        if days is not None and start is not None and end is not None:
+            windows.append(c.InconvenientWindow(days=days, start=w.start, end=w.end))
+    return windows

@@ -1,0 +1,145 @@
+"""Every SQL statement of the intake service. Nothing here commits: the unit of work does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.tables import accounts, borrowers, lender_events, payments
+
+
+async def copy_records(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: list[tuple[Any, ...]]
+) -> None:
+    """Bulk insert with COPY inside the session's transaction (the batch path's fast lane)."""
+    if not records:
+        return
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        table.name, schema_name=table.schema, columns=list(columns), records=records
+    )
+
+
+async def known_lender_events(session: AsyncSession, tenant: str, event_ids: Iterable[str]) -> dict[str, Any]:
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(lender_events.c.event_id, lender_events.c.payload_hash, lender_events.c.account_id).where(
+            lender_events.c.tenant == tenant, lender_events.c.event_id.in_(ids)
+        )
+    )
+    return {r.event_id: r for r in rows}
+
+
+async def accounts_by_external(
+    session: AsyncSession, tenant: str, external_ids: Iterable[str], *, lock: bool = False
+) -> dict[str, Any]:
+    ids = sorted(set(external_ids))
+    if not ids:
+        return {}
+    stmt = (
+        select(accounts, borrowers.c.holds.label("borrower_holds"), borrowers.c.erased_at)
+        .join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
+        .where(accounts.c.tenant == tenant, accounts.c.external_account_id.in_(ids))
+        .order_by(accounts.c.external_account_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=accounts)
+    return {r.external_account_id: r for r in await session.execute(stmt)}
+
+
+async def borrowers_by_external(
+    session: AsyncSession, tenant: str, external_ids: Iterable[str]
+) -> dict[str, Any]:
+    ids = sorted(set(external_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(borrowers).where(borrowers.c.tenant == tenant, borrowers.c.external_borrower_id.in_(ids))
+    )
+    return {r.external_borrower_id: r for r in rows}
+
+
+async def borrower(session: AsyncSession, borrower_id: uuid.UUID, *, lock: bool = False) -> Any:
+    stmt = select(borrowers).where(borrowers.c.borrower_id == borrower_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).one()
+
+
+async def update_borrower(session: AsyncSession, borrower_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(borrowers)
+        .where(borrowers.c.borrower_id == borrower_id)
+        .values(updated_at=func.now(), **values)
+    )
+
+
+async def update_account(session: AsyncSession, account_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(accounts).where(accounts.c.account_id == account_id).values(updated_at=func.now(), **values)
+    )
+
+
+async def add_payment(session: AsyncSession, **values: Any) -> None:
+    await session.execute(payments.insert().values(**values))
+
+
+async def record_lender_event(session: AsyncSession, **values: Any) -> None:
+    await session.execute(lender_events.insert().values(**values))
+
+
+async def account_view(session: AsyncSession, account_id: uuid.UUID) -> Any | None:
+    """An account with its borrower, for the read API."""
+    stmt = (
+        select(
+            accounts,
+            borrowers.c.external_borrower_id,
+            borrowers.c.pii_sealed,
+            borrowers.c.timezones,
+            borrowers.c.language,
+            borrowers.c.holds.label("borrower_holds"),
+            borrowers.c.erased_at,
+            borrowers.c.preferences,
+        )
+        .join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
+        .where(accounts.c.account_id == account_id)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def account_id_by_external(
+    session: AsyncSession, tenant: str, external_account_id: str
+) -> uuid.UUID | None:
+    stmt = select(accounts.c.account_id).where(
+        accounts.c.tenant == tenant, accounts.c.external_account_id == external_account_id
+    )
+    found: uuid.UUID | None = (await session.execute(stmt)).scalar()
+    return found
+
+
+async def account_page(
+    session: AsyncSession,
+    tenant: str,
+    *,
+    external_account_id: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    """Keys of a tenant's accounts in placement order, after a cursor position."""
+    stmt = select(accounts.c.account_id, accounts.c.placed_at).where(accounts.c.tenant == tenant)
+    if external_account_id is not None:
+        stmt = stmt.where(accounts.c.external_account_id == external_account_id)
+    if after is not None:
+        stmt = stmt.where(tuple_(accounts.c.placed_at, accounts.c.account_id) > tuple_(*after))
+    stmt = stmt.order_by(accounts.c.placed_at, accounts.c.account_id).limit(limit)
+    return list((await session.execute(stmt)).all())
