@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STACK ?= local
 PYTEST_ARGS ?=
 
-.PHONY: help prereqs venv up down status lint fmt test test-unit lock keys
+.PHONY: help prereqs venv up down status lint fmt test test-unit lock keys bench
 
 help:
 	@echo "make up       start PostgreSQL, Kafka, the sandbox and the four services (STACK=compose for Docker)"
@@ -17,6 +17,7 @@ help:
 	@echo "make status   show what is running"
 	@echo "make test     lint, then the whole suite against the real stack"
 	@echo "make lint     ruff, mypy and import-linter"
+	@echo "make bench    benchmarks against the running stack; report in .devstack/bench/report.md"
 
 prereqs:
 	@bash deploy/prereqs.sh
@@ -70,3 +71,8 @@ test-unit: venv
 
 lock: venv
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+# Benchmarks against the running stack (make up first); the report goes to .devstack/bench/report.md.
+bench: venv
+	$(PY) -m common.devstack up
+	$(PY) -m tests.bench.run

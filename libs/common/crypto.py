@@ -214,7 +214,7 @@ class FieldCipher:
     def lookup_hash(self, value: str, *, purpose: str) -> str:
         """Hex HMAC-SHA256 of `value` for equality lookups; callers normalise `value` first."""
         message = f"{purpose}\x00{value}".encode()
-        return hmac.new(self._keyring.lookup_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._keyring.lookup_key, message, "sha256").hex()
 
 
 def mask_phone(phone: str) -> str:

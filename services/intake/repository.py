@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table, func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.tables import accounts, borrowers, lender_events, payments
@@ -23,9 +25,13 @@ async def copy_records(
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
-    await driver.copy_records_to_table(
-        table.name, schema_name=table.schema, columns=list(columns), records=records
-    )
+    try:
+        await driver.copy_records_to_table(
+            table.name, schema_name=table.schema, columns=list(columns), records=records
+        )
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        # COPY bypasses SQLAlchemy's error translation; callers retry a lost race on IntegrityError.
+        raise IntegrityError(f"COPY {table.fullname}", None, exc) from exc
 
 
 async def known_lender_events(session: AsyncSession, tenant: str, event_ids: Iterable[str]) -> dict[str, Any]:

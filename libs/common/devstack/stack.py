@@ -82,10 +82,11 @@ def start_sandbox(layout: Layout) -> bool:
     return not was_running
 
 
-def code_fingerprint(layout: Layout) -> str:
-    """Changes whenever a source file does, so `up` restarts processes that run stale code."""
+def code_fingerprint(layout: Layout, name: str) -> str:
+    """Changes whenever a file the process runs does, so `up` restarts processes running stale code."""
     digest = hashlib.sha256()
-    for folder in ("libs", "services", "deploy/sandbox"):
+    own = "deploy/sandbox" if name == "sandbox" else f"services/{name}"
+    for folder in ("libs", own):
         for path in sorted((layout.root / folder).rglob("*.py")):
             stat = path.stat()
             digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
@@ -94,11 +95,11 @@ def code_fingerprint(layout: Layout) -> str:
 
 def _fresh(layout: Layout, name: str) -> bool:
     stamp = layout.run / f"{name}.code"
-    return stamp.exists() and stamp.read_text() == code_fingerprint(layout)
+    return stamp.exists() and stamp.read_text() == code_fingerprint(layout, name)
 
 
 def _stamp(layout: Layout, name: str) -> None:
-    (layout.run / f"{name}.code").write_text(code_fingerprint(layout))
+    (layout.run / f"{name}.code").write_text(code_fingerprint(layout, name))
 
 
 def service_running(layout: Layout, service: str) -> bool:

@@ -145,19 +145,35 @@ async def get_account(account_id: uuid.UUID, request: Request, principal: Reader
     return account_view(row, runtime.cipher, now=runtime.clock.now())
 
 
+def _cursor_position(position: list[Any] | None) -> tuple[datetime, uuid.UUID] | None:
+    """A decoded cursor as (placed_at, account_id); a forged or corrupted one is a 400, not a 500."""
+    if position is None:
+        return None
+    try:
+        placed_at, account_id = datetime.fromisoformat(position[0]), uuid.UUID(position[1])
+        if placed_at.tzinfo is None:
+            raise ValueError("a cursor time always has an offset")
+    except (TypeError, ValueError, AttributeError):
+        raise ProblemError(
+            400,
+            "the cursor is not one this API gave out",
+            errors=[{"field": "cursor", "message": "invalid cursor"}],
+        ) from None
+    return placed_at, account_id
+
+
 @router.get(
     "/accounts", summary="Accounts of the caller's tenant, oldest placement first", response_model=AccountPage
 )
 async def list_accounts(
     request: Request,
     principal: Reader,
-    external_account_id: Annotated[str | None, Query(max_length=128)] = None,
+    external_account_id: Annotated[str | None, Query(max_length=128, pattern=s.NO_CONTROL)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AccountPage:
     runtime = request.app.state.runtime
-    position = decode_cursor(cursor, size=2)
-    after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1])) if position else None
+    after = _cursor_position(decode_cursor(cursor, size=2))
     async with runtime.sessions() as session:
         keys = await repository.account_page(
             session, principal.tenant, external_account_id=external_account_id, after=after, limit=limit + 1

@@ -7,12 +7,20 @@ this, in `intake.domain.validation`, so every bad field of a line is reported in
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-Text = Annotated[str, Field(min_length=1, max_length=512)]
-Ident = Annotated[str, Field(min_length=1, max_length=128)]
+# PostgreSQL text cannot hold NUL, and no identifier of ours needs control characters.
+NO_NUL = r"^[^\x00]*$"
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+Text = Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL)]
+Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_CONTROL)]
+
+
+def plain(max_length: int, min_length: int = 0) -> Any:
+    """A short string stored or published in clear (codes, languages, regions)."""
+    return Field(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)
 
 
 class _Strict(BaseModel):
@@ -25,11 +33,11 @@ class AccountRef(_Strict):
 
 class AccountIn(AccountRef):
     product: Text | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    currency: Annotated[str, plain(3, 3)]
     amount_due_minor: StrictInt
     principal_minor: StrictInt | None = None
     due_date: date
-    jurisdiction: Annotated[str, Field(min_length=2, max_length=5)]
+    jurisdiction: Annotated[str, plain(5, 2)]
 
 
 class AccountChangeIn(AccountRef):
@@ -44,14 +52,14 @@ class AccountChangeIn(AccountRef):
 
 
 class PhoneIn(_Strict):
-    number: Annotated[str, Field(min_length=3, max_length=32)]
+    number: Annotated[str, plain(32, 3)]
     type: Literal["mobile", "home", "work", "other"] = "mobile"
     consent_sms: StrictBool = False
     consent_autodialer: StrictBool = False
 
 
 class EmailIn(_Strict):
-    address: Annotated[str, Field(min_length=3, max_length=254)]
+    address: Annotated[str, plain(254, 3)]
     consent: StrictBool = False
     type: Literal["personal", "work"] = "personal"
 
@@ -61,8 +69,8 @@ class AddressIn(_Strict):
     line2: Text | None = None
     city: Text | None = None
     region: Text | None = None
-    country: Annotated[str, Field(min_length=2, max_length=2)]
-    postal_code: Annotated[str, Field(max_length=16)] | None = None
+    country: Annotated[str, plain(2, 2)]
+    postal_code: Annotated[str, plain(16)] | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     type: Literal["home", "work", "other"] = "home"
@@ -71,25 +79,25 @@ class AddressIn(_Strict):
 class BorrowerIn(_Strict):
     external_borrower_id: Ident
     name: Text | None = None
-    national_id: Annotated[str, Field(max_length=32)] | None = None
+    national_id: Annotated[str, plain(32)] | None = None
     phones: Annotated[list[PhoneIn], Field(max_length=20)] = []
     emails: Annotated[list[EmailIn], Field(max_length=20)] = []
     addresses: Annotated[list[AddressIn], Field(max_length=20)] = []
-    timezone: Annotated[str, Field(max_length=64)] | None = None
-    language: Annotated[str, Field(max_length=16)] | None = None
+    timezone: Annotated[str, plain(64)] | None = None
+    language: Annotated[str, plain(16)] | None = None
 
 
 class ContactsIn(_Strict):
     phones: Annotated[list[PhoneIn], Field(max_length=20)] = []
     emails: Annotated[list[EmailIn], Field(max_length=20)] = []
     addresses: Annotated[list[AddressIn], Field(max_length=20)] = []
-    timezone: Annotated[str, Field(max_length=64)] | None = None
+    timezone: Annotated[str, plain(64)] | None = None
 
 
 class ThirdPartyIn(_Strict):
     name: Text
     relationship: Literal["emergency_contact", "family", "spouse", "parent", "friend", "employer", "other"]
-    phone: Annotated[str, Field(max_length=32)] | None = None
+    phone: Annotated[str, plain(32)] | None = None
 
 
 class PaymentIn(_Strict):
@@ -115,19 +123,19 @@ class CeaseIn(_Strict):
 
 class AttorneyIn(_Strict):
     name: Text
-    phone: Annotated[str, Field(max_length=32)] | None = None
-    email: Annotated[str, Field(max_length=254)] | None = None
+    phone: Annotated[str, plain(32)] | None = None
+    email: Annotated[str, plain(254)] | None = None
 
 
 class InconvenientIn(_Strict):
-    days: Annotated[list[str], Field(min_length=1, max_length=7)]
-    start: Annotated[str, Field(min_length=5, max_length=5)]
-    end: Annotated[str, Field(min_length=5, max_length=5)]
+    days: Annotated[list[Annotated[str, plain(16)]], Field(min_length=1, max_length=7)]
+    start: Annotated[str, plain(5, 5)]
+    end: Annotated[str, plain(5, 5)]
 
 
 class PreferencesIn(_Strict):
     inconvenient: Annotated[list[InconvenientIn], Field(max_length=14)] = []
-    language: Annotated[str, Field(max_length=16)] | None = None
+    language: Annotated[str, plain(16)] | None = None
     channels: list[Literal["voice_call", "sms", "email", "push", "letter", "visit"]] | None = None
 
 

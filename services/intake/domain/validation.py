@@ -104,14 +104,15 @@ _PHONE_KINDS: dict[int, str] = {
 
 
 def normalise_phone(raw: str, *, region: str | None, field: str) -> PhoneNumber:
-    """Parse `raw` (read in `region`, an ISO 3166 alpha-2 code, unless it starts with +) into E.164.
+    """Parse `raw` into E.164, reading a number without + in `region` (a country code such as `CN`;
+    a jurisdiction such as `US-CA` counts as its country).
 
     The number must be valid by the `phonenumbers` metadata, not merely the right length, and carry
     no extension. `region` of the result is the number's own (`GG` for some +44 mobiles).
     """
     text = _reject_non_str(raw, field)
     try:
-        parsed = phonenumbers.parse(text, region.upper() if region else None)
+        parsed = phonenumbers.parse(text, jurisdiction_country(region).upper() if region else None)
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
             raise FieldError(field, "needs a leading + and a valid country code") from exc
@@ -164,7 +165,8 @@ _LABEL_ASCII = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 def _is_unicode_word_char(ch: str) -> bool:
-    return ord(ch) > 127 and unicodedata.category(ch)[0] in "LMN"
+    category = unicodedata.category(ch)
+    return ord(ch) > 127 and (category[0] in "LM" or category == "Nd")
 
 
 def _check_domain_label(label: str, field: str) -> None:
