@@ -1,27 +1,65 @@
-"""The compliance service: `uvicorn compliance.app:create_app --factory --port <port>`."""
+"""The compliance service: `uvicorn compliance.app:create_app --factory --port 8004`."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
+import structlog
 from fastapi import FastAPI
 
-from common.clock import Clock
-from common.messaging.consumer import EventRouter
-from common.service import ServiceSpec, create_service_app
+from common.aio import sleep_unless
+from common.clock import Clock, SystemClock
+from common.db import unit_of_work
+from common.service import Runtime, ServiceSpec, create_service_app
 from compliance import __doc__ as description
-from compliance import tables
+from compliance import audit_store, tables
+from compliance.api.routes import router
+from compliance.domain.packs import POLICY_DIR, load_all
+from compliance.handlers import Deps, build_router
 from compliance.settings import ComplianceSettings
 
-TOPIC = "compliance.v1"
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or ComplianceSettings()
+    deps = Deps(
+        packs=load_all(settings.policies_dir or POLICY_DIR),
+        clock=clock or SystemClock(),
+        permit_ttl=timedelta(seconds=settings.permit_ttl_s),
+        visit_tenants=frozenset(t.strip() for t in settings.visit_tenants.split(",") if t.strip()),
+    )
     spec = ServiceSpec(
         name="compliance",
-        version="0.1.0",
+        version="0.2.0",
         description=description or "",
         outbox=tables.outbox,
         inbox=tables.inbox,
+        api=[router],
         subscriptions=["intake.v1", "reminders.v1", "visits.v1"],
-        events=EventRouter(),
+        events=build_router(deps),
     )
-    return create_service_app(spec, settings or ComplianceSettings(), clock=clock)
+
+    async def on_startup(app: FastAPI, runtime: Runtime) -> None:
+        app.state.deps = deps
+        if settings.audit_signing_key_file is None:
+            raise RuntimeError("compliance: audit_signing_key_file is not set")
+        app.state.audit_key = settings.audit_signing_key_file.read_bytes()
+        if settings.start_workers:
+            runtime.tasks.append(
+                asyncio.create_task(_checkpoints(app, runtime, settings), name="audit-checkpoints")
+            )
+
+    return create_service_app(spec, settings, clock=deps.clock, on_startup=on_startup)
+
+
+async def _checkpoints(app: FastAPI, runtime: Runtime, settings: ComplianceSettings) -> None:
+    """Sign the chain's head now and then, so a later rewrite of history is detectable offline."""
+    while not runtime.stop.is_set():
+        try:
+            async with unit_of_work(runtime.sessions) as session:
+                await audit_store.checkpoint(session, app.state.audit_key, at=runtime.clock.now())
+        except Exception as exc:  # noqa: BLE001 - a failed checkpoint is retried at the next interval
+            log.warning("audit checkpoint failed", error=str(exc))
+        await sleep_unless(runtime.stop, settings.audit_checkpoint_interval_s)

@@ -72,6 +72,18 @@ class Layout:
         return self.keys / "jwt_ed25519.pub.pem"
 
     @property
+    def audit_key_dir(self) -> Path:
+        return self.keys / "audit"
+
+    @property
+    def audit_private_key(self) -> Path:
+        return self.audit_key_dir / "jwt_ed25519.pem"
+
+    @property
+    def audit_public_key(self) -> Path:
+        return self.audit_key_dir / "jwt_ed25519.pub.pem"
+
+    @property
     def field_keys(self) -> Path:
         return self.keys / "field_keys.json"
 
@@ -101,4 +113,5 @@ class Layout:
             f"{p}_FIELD_KEYS_FILE": str(self.field_keys),
             f"{p}_SANDBOX_URL": f"http://127.0.0.1:{self.sandbox_http_port}",
             f"{p}_SMTP_PORT": str(self.sandbox_smtp_port),
+            f"{p}_AUDIT_SIGNING_KEY_FILE": str(self.audit_private_key),
         }

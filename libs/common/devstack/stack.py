@@ -32,6 +32,9 @@ def ensure_keys(layout: Layout) -> None:
     layout.keys.mkdir(parents=True, exist_ok=True)
     os.chmod(layout.keys, 0o700)
     generate_signing_keypair(layout.keys)
+    # A separate Ed25519 pair signs audit checkpoints, so a token key leak cannot forge them.
+    layout.audit_key_dir.mkdir(parents=True, exist_ok=True)
+    generate_signing_keypair(layout.audit_key_dir)
     if not layout.field_keys.exists():
         generate_keyring_file(layout.field_keys)
 

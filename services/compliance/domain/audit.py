@@ -100,11 +100,12 @@ def _seq_problem(
         return None
     if entry.seq < expected:
         return expected, f"seq {entry.seq} where {expected} was expected: reordered or duplicated"
-    # A jump is a removal unless the skipped seq turns up next: then it is a reordering.
+    # A jump is a removal unless a lower seq comes next: then the skipped entries were moved.
     following = next(stream, None)
     if following is not None and following.seq < entry.seq:
         return expected, f"seq {entry.seq} where {expected} was expected: entries reordered"
-    return entry.seq, f"seq {expected} to {entry.seq - 1} missing: entries removed"
+    missing = str(expected) if entry.seq == expected + 1 else f"{expected} to {entry.seq - 1}"
+    return entry.seq, f"seq {missing} missing: entries removed"
 
 
 def _content_problem(entry: AuditEntry, expected_prev: str | None) -> tuple[int, str] | None:

@@ -1,0 +1,316 @@
+"""Compliance's routes. Dry runs decide exactly as the permit flow does but record nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from common.auth import Principal, Role, ensure_tenant, require_roles
+from common.pagination import decode_cursor, encode_cursor
+from common.problems import ProblemError
+from compliance import audit_store, handlers
+from compliance import repository as repo
+from compliance.api import schemas as s
+from compliance.domain.ledger import ledger_counts, validation_notice_due
+from compliance.domain.lint import UnknownJurisdictionError, lint_template
+from compliance.domain.model import PermitRequest
+from compliance.domain.packs import Pack, pack_for
+from compliance.views import ledger_from_rows, state_from_rows
+
+router = APIRouter(prefix="/v1", tags=["compliance"])
+
+Evaluator = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS, Role.COMPLIANCE))]
+Reader = Annotated[Principal, Depends(require_roles(Role.OPS, Role.COMPLIANCE))]
+Officer = Annotated[Principal, Depends(require_roles(Role.COMPLIANCE))]
+Linter = Annotated[Principal, Depends(require_roles(Role.OPS, Role.COMPLIANCE, Role.AGENT))]
+
+
+async def _account(request: Request, principal: Principal, account_id: uuid.UUID) -> tuple[Any, Any]:
+    async with request.app.state.runtime.sessions() as session:
+        account = await repo.account(session, account_id)
+        borrower = await repo.borrower(session, account.borrower_id) if account else None
+    if account is None or borrower is None:
+        raise ProblemError(404, "not found")
+    ensure_tenant(principal, account.tenant)
+    return account, borrower
+
+
+@router.post(
+    "/permits:evaluate",
+    summary="May we contact this person, this way, at this time? (records nothing)",
+    response_model=s.DecisionView,
+)
+async def evaluate_permit(body: s.EvaluateRequest, request: Request, principal: Evaluator) -> s.DecisionView:
+    runtime = request.app.state.runtime
+    deps: handlers.Deps = request.app.state.deps
+    account, borrower = await _account(request, principal, body.account_id)
+    permit = PermitRequest(
+        account_id=str(account.account_id),
+        borrower_id=str(account.borrower_id),
+        channel=body.channel,
+        recipient=body.recipient,
+        at=body.at or runtime.clock.now(),
+        autodialed=body.autodialed,
+        purpose=body.purpose,
+        contact_point_id=body.contact_point_id,
+        third_party_id=body.third_party_id,
+        crew_size=body.crew_size,
+        recording=body.recording,
+        id_shown=body.id_shown,
+    )
+    async with runtime.sessions() as session:
+        decision, _ = await handlers.decide(
+            session, permit, account=account, borrower=borrower, deps=deps, tenant=account.tenant
+        )
+    return s.DecisionView(
+        outcome=decision.outcome,
+        not_before=decision.not_before,
+        expires_at=decision.expires_at,
+        reasons=[s.ReasonView(rule=r.rule, message=r.message, citation=r.citation) for r in decision.reasons],
+        policy=decision.policy,
+        evaluated_rules=decision.evaluated_rules,
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/state", summary="What compliance knows of an account", response_model=s.StateView
+)
+async def account_state(account_id: uuid.UUID, request: Request, principal: Reader) -> s.StateView:
+    runtime = request.app.state.runtime
+    deps: handlers.Deps = request.app.state.deps
+    account, borrower = await _account(request, principal, account_id)
+    now = runtime.clock.now()
+    pack = deps.packs[pack_for(account.jurisdiction)]
+    state = state_from_rows(account, borrower, tenant_allows_visits=account.tenant in deps.visit_tenants)
+    async with runtime.sessions() as session:
+        ledger = ledger_from_rows(await repo.attempts(session, account.borrower_id, until=now))
+    return s.StateView(
+        account_id=str(account.account_id),
+        borrower_id=str(account.borrower_id),
+        jurisdiction=account.jurisdiction,
+        policy=pack.version_tag,
+        timezones=list(borrower.timezones),
+        holds=sorted(state.holds),
+        channel_opt_outs=sorted(state.channel_opt_outs),
+        consents=dict(borrower.consents),
+        preferences=dict(borrower.preferences),
+        ledger_counts=ledger_counts(state, ledger, now, pack=pack),
+        first_contact_at=account.first_contact_at,
+        validation_notice=s.ValidationNotice(
+            due=validation_notice_due(state, pack), sent_at=account.validation_notice_sent_at
+        ),
+        refused_third_parties=sorted(state.refused_third_parties),
+        contacted_third_parties=sorted(state.contacted_third_parties),
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/decisions",
+    summary="Every decision on an account, newest first",
+    response_model=s.DecisionPage,
+)
+async def account_decisions(
+    account_id: uuid.UUID,
+    request: Request,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> s.DecisionPage:
+    await _account(request, principal, account_id)
+    position = decode_cursor(cursor, size=2)
+    before = (datetime.fromisoformat(position[0]), uuid.UUID(position[1])) if position else None
+    async with request.app.state.runtime.sessions() as session:
+        rows = await repo.decisions_of(session, account_id, limit=limit + 1, before=before)
+    items = [
+        s.StoredDecision(
+            permit_id=str(r.permit_id),
+            request_id=r.request_id,
+            requester=r.requester,
+            channel=r.channel,
+            request=r.request,
+            outcome=r.outcome,
+            not_before=r.not_before,
+            expires_at=r.expires_at,
+            reasons=[s.ReasonView(**x) for x in r.reasons],
+            policy=r.policy,
+            evaluated_rules=r.evaluated_rules,
+            decided_at=r.decided_at,
+            used_at=r.used_at,
+            used_by=r.used_by,
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last.decided_at.isoformat(), str(last.permit_id)])
+    return s.DecisionPage(items=items, next_cursor=next_cursor)
+
+
+def _summary(pack: Pack) -> s.PolicySummary:
+    return s.PolicySummary(
+        pack=pack.name,
+        version=pack.version,
+        version_tag=pack.version_tag,
+        title=pack.title,
+        extends=pack.base.name if pack.base else None,
+        retention_years=pack.retention_years,
+        rules=len(pack.rules),
+    )
+
+
+@router.get("/policies", summary="The policy packs and their versions", response_model=s.PolicyPacks)
+async def policies(request: Request, principal: Evaluator) -> s.PolicyPacks:
+    packs: dict[str, Pack] = request.app.state.deps.packs
+    return s.PolicyPacks(packs=[_summary(p) for _, p in sorted(packs.items())])
+
+
+@router.get(
+    "/policies/{pack}",
+    summary="One pack: every rule with its parameters and citation",
+    response_model=s.PolicyDetail,
+)
+async def policy(pack: str, request: Request, principal: Evaluator) -> s.PolicyDetail:
+    packs: dict[str, Pack] = request.app.state.deps.packs
+    found = packs.get(pack)
+    if found is None:
+        raise ProblemError(404, f"no policy pack {pack!r}; there are {', '.join(sorted(packs))}")
+    return s.PolicyDetail(
+        **_summary(found).model_dump(),
+        sources=list(found.sources),
+        retention_citation=found.retention_citation,
+        rule_list=[r.model_dump(mode="json") for r in found.rules],
+    )
+
+
+@router.post(
+    "/templates:lint", summary="Findings in a message template, by category", response_model=s.LintView
+)
+async def lint(body: s.LintRequest, principal: Linter) -> s.LintView:
+    try:
+        result = lint_template(
+            jurisdiction=body.jurisdiction,
+            channel=body.channel,
+            language=body.language,
+            body=body.body,
+            subject=body.subject,
+        )
+    except UnknownJurisdictionError as exc:
+        raise ProblemError(422, str(exc), errors=[{"field": "jurisdiction", "message": str(exc)}]) from None
+    return s.LintView(
+        ok=result.ok,
+        findings=[
+            s.FindingView(rule=f.rule, category=f.category, span=f.span, message=f.message)
+            for f in result.findings
+        ],
+    )
+
+
+@router.get(
+    "/audit/verify",
+    summary="Walk the audit chain; name the first altered, removed or reordered entry",
+    response_model=s.VerifyView,
+)
+async def audit_verify(request: Request, principal: Officer) -> s.VerifyView:
+    async with request.app.state.runtime.sessions() as session:
+        result = await audit_store.verify(session)
+    return s.VerifyView(
+        ok=result.ok,
+        entries=result.entries,
+        head=result.head,
+        first_bad_seq=result.first_bad_seq,
+        problem=result.problem,
+    )
+
+
+@router.get(
+    "/audit/export",
+    summary="Audit entries as NDJSON, ending with a signed checkpoint; verifiable offline",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
+)
+async def audit_export(
+    request: Request,
+    principal: Officer,
+    from_: Annotated[int, Query(alias="from", ge=1, le=2**62)] = 1,
+    to: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> StreamingResponse:
+    runtime = request.app.state.runtime
+    key: bytes = request.app.state.audit_key
+
+    async def lines() -> AsyncIterator[bytes]:
+        last = None
+        async with runtime.sessions() as session:
+            async for row in audit_store.rows(session, first=from_, last=to):
+                last = row
+                yield audit_store.export_line(row, include_content=principal.can_access_tenant(row.tenant))
+        if last is not None:
+            from compliance.domain.audit import canonical_json, checkpoint_line, sign_checkpoint
+
+            cp = sign_checkpoint(key, seq=last.seq, head=last.hash, at=runtime.clock.now().isoformat())
+            yield canonical_json(checkpoint_line(cp)) + b"\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.get(
+    "/violations",
+    summary="Contacts made without a valid permit, newest first",
+    response_model=s.ViolationPage,
+)
+async def list_violations(
+    request: Request, principal: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> s.ViolationPage:
+    tenant = None if principal.role == Role.ADMIN else principal.tenant
+    async with request.app.state.runtime.sessions() as session:
+        rows = await repo.violations_of(session, tenant, limit=limit)
+    return s.ViolationPage(
+        items=[
+            s.ViolationView(
+                violation_id=str(r.violation_id),
+                account_id=str(r.account_id),
+                kind=r.kind,
+                attempt_id=r.attempt_id,
+                permit_id=str(r.permit_id) if r.permit_id else None,
+                detail=r.detail,
+                detected_at=r.detected_at,
+            )
+            for r in rows
+        ]
+    )
+
+
+@router.get(
+    "/reports/decisions",
+    summary="Decisions per outcome and denials per rule in a period",
+    response_model=s.DecisionReport,
+)
+async def decision_report(
+    request: Request,
+    principal: Reader,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: Annotated[datetime | None, Query()] = None,
+) -> s.DecisionReport:
+    end = _aware(to) or datetime.now(UTC)
+    start = _aware(from_) or end - timedelta(days=7)
+    if start >= end:
+        raise ProblemError(
+            422, "`from` must be before `to`", errors=[{"field": "from", "message": "after to"}]
+        )
+    tenant = None if principal.role == Role.ADMIN else principal.tenant
+    async with request.app.state.runtime.sessions() as session:
+        report = await repo.denial_report(session, tenant, start, end)
+    return s.DecisionReport(start=start, end=end, **report)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ProblemError(
+            422, "times need an offset (RFC 3339)", errors=[{"field": "from/to", "message": "no offset"}]
+        )
+    return value

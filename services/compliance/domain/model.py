@@ -1,0 +1,195 @@
+"""What the permit engine reads and what it answers: plain values, independent of any database.
+
+Times are timezone-aware instants; wall-clock windows (preferences, agreed hours) are read in the
+borrower's local time in every candidate zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Final, Literal, get_args
+
+Channel = Literal["voice_call", "sms", "email", "push", "letter", "visit"]
+Recipient = Literal["debtor", "third_party"]
+Purpose = Literal["collection", "location", "validation_notice"]
+HoldName = Literal[
+    "dispute",
+    "cease_communication",
+    "attorney",
+    "bankruptcy",
+    "deceased",
+    "vulnerable",
+    "do_not_visit",
+    "closed",
+]
+# Attempt outcomes as reminders (calls, messages) and visits (field outcomes) report them.
+Outcome = Literal[
+    "delivered",
+    "failed",
+    "bounced",
+    "busy",
+    "no_answer",
+    "voicemail",
+    "connected",
+    "conversation",
+    "wrong_number",
+    "met_promise",
+    "met_paid",
+    "met_refused",
+    "not_home",
+    "moved",
+    "wrong_address",
+    "unsafe",
+]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DecisionOutcome = Literal["allow", "deny", "defer"]
+
+CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
+RECIPIENTS: Final[tuple[Recipient, ...]] = get_args(Recipient)
+PURPOSES: Final[tuple[Purpose, ...]] = get_args(Purpose)
+HOLDS: Final[tuple[HoldName, ...]] = get_args(HoldName)
+OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
+WEEKDAYS: Final[tuple[Weekday, ...]] = get_args(Weekday)
+
+
+def _require_aware(value: datetime | None, name: str) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+def _require_member(value: str, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class PermitRequest:
+    """May we contact this person, this way, at this instant? (`at` is the send time for e-mail and SMS.)"""
+
+    account_id: str
+    borrower_id: str
+    channel: Channel
+    recipient: Recipient
+    at: datetime
+    autodialed: bool = False  # covers prerecorded and artificial-voice calls too
+    purpose: Purpose = "collection"
+    contact_point_id: str | None = None  # keyed hash, never the number or address
+    third_party_id: str | None = None
+    crew_size: int | None = None
+    recording: bool | None = None
+    id_shown: bool | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at, "at")
+        _require_member(self.channel, CHANNELS, "channel")
+        _require_member(self.recipient, RECIPIENTS, "recipient")
+        _require_member(self.purpose, PURPOSES, "purpose")
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """What is known about one contact point (keyed by its hashed id in `AccountState.consents`)."""
+
+    sms: bool = False
+    autodialer: bool = False
+    email: bool = False
+    is_mobile: bool = False
+    employer_email: bool = False
+    consent_checked_at: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InconvenientWindow:
+    """A time the borrower named inconvenient: from `start` on each of `weekdays` until `end`.
+
+    An `end` at or before `start` runs past midnight into the next day; `start == end` is the whole day.
+    """
+
+    weekdays: frozenset[Weekday]
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        for day in self.weekdays:
+            _require_member(day, WEEKDAYS, "weekday")
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedHours:
+    """Hours the borrower agreed to be contacted at (CN); an `end` before `start` runs past midnight."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """Everything compliance knows about one account (one debt) and its borrower, at decision time."""
+
+    account_id: str
+    borrower_id: str
+    jurisdiction: str
+    timezones: Sequence[str] = ()
+    holds: AbstractSet[str] = frozenset()
+    channel_opt_outs: AbstractSet[str] = frozenset()
+    consents: Mapping[str, Consent] = field(default_factory=dict)
+    preferences: Sequence[InconvenientWindow] = ()
+    agreed_hours: AgreedHours | None = None
+    tenant_allows_visits: bool = False
+    debtor_unreachable: bool = False
+    refused_third_parties: AbstractSet[str] = frozenset()
+    contacted_third_parties: AbstractSet[str] = frozenset()
+    first_contact_at: datetime | None = None
+    validation_notice_sent_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.first_contact_at, "first_contact_at")
+        _require_aware(self.validation_notice_sent_at, "validation_notice_sent_at")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One contact that happened (or was tried): what the frequency rules count."""
+
+    at: datetime
+    channel: Channel
+    outcome: Outcome
+    contact_point_id: str | None
+    account_id: str
+    borrower_id: str
+    recipient: Recipient = "debtor"
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at, "at")
+        _require_member(self.channel, CHANNELS, "channel")
+        _require_member(self.outcome, OUTCOMES, "outcome")
+        _require_member(self.recipient, RECIPIENTS, "recipient")
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The borrower's contact history; attempts after the decision instant are ignored."""
+
+    attempts: Sequence[Attempt] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    rule: str
+    message: str
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's answer; `policy` is the pack version tag the decision can be replayed against."""
+
+    outcome: DecisionOutcome
+    not_before: datetime | None
+    expires_at: datetime | None
+    reasons: list[Reason]
+    policy: str
+    evaluated_rules: list[str]

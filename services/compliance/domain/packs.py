@@ -1,0 +1,337 @@
+"""Policy packs: versioned YAML files of rules, validated on load, one per jurisdiction.
+
+A pack may extend another (US-MA extends US): the resolved pack holds the base's rules followed by
+its own, and its `version_tag` names every file version it was built from, so a stored decision
+can be replayed against exactly the rules that made it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StrictBool,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from compliance.domain.model import Channel, HoldName, Outcome, PermitRequest, Purpose, Recipient
+
+POLICY_DIR: Final = Path(__file__).parent.parent / "policies"
+KNOWN_PACKS: Final = ("CN", "GB", "US", "US-MA")
+
+_PACK_NAME = r"[A-Z]{2}(?:-[A-Z]{2})?"
+_HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00")
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+PackName = Annotated[str, StringConstraints(pattern=rf"^{_PACK_NAME}$")]
+
+
+class PackError(ValueError):
+    """A pack file that cannot be used; the message names the file and, where it can, the rule."""
+
+
+def _parse_wall_time(value: object) -> time:
+    # Unquoted YAML such as 21:00 arrives as the base-60 integer 1260: insist on a quoted "HH:MM".
+    if not isinstance(value, str) or not _HH_MM.fullmatch(value):
+        raise ValueError(f"must be a quoted 'HH:MM' wall-clock time, not {value!r}")
+    return time.max if value == "24:00" else time(int(value[:2]), int(value[3:]))
+
+
+WallTime = Annotated[time, BeforeValidator(_parse_wall_time)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RequestMatch(_Spec):
+    """Which permit requests a rule (or a hold's exemption) covers; an omitted field matches anything."""
+
+    channels: tuple[Channel, ...] | None = None
+    recipients: tuple[Recipient, ...] | None = None
+    purposes: tuple[Purpose, ...] | None = None
+    autodialed: StrictBool | None = None
+
+    def matches(self, request: PermitRequest) -> bool:
+        return (
+            (self.channels is None or request.channel in self.channels)
+            and (self.recipients is None or request.recipient in self.recipients)
+            and (self.purposes is None or request.purpose in self.purposes)
+            and (self.autodialed is None or request.autodialed == self.autodialed)
+        )
+
+
+class RuleSpec(_Spec):
+    """What every rule has: an id (`<pack>.<name>`), a one-line summary, its legal source, its scope."""
+
+    id: Annotated[str, StringConstraints(pattern=rf"^{_PACK_NAME}\.[a-z0-9_]+$")]
+    summary: NonBlank
+    citation: NonBlank
+    applies_to: Annotated[tuple[RequestMatch, ...], Field(min_length=1)] = (RequestMatch(),)
+
+    def applies(self, request: PermitRequest) -> bool:
+        return any(match.matches(request) for match in self.applies_to)
+
+
+class QuietHoursRule(RuleSpec):
+    kind: Literal["quiet_hours"]
+    allowed_from: WallTime
+    allowed_until: WallTime
+    honour_preferences: StrictBool = True
+    borrower_may_agree_other_hours: StrictBool = False
+
+
+class FrequencyCapRule(RuleSpec):
+    kind: Literal["frequency_cap"]
+    limit: PositiveInt
+    window: Literal["rolling_days", "local_day"]
+    days: PositiveInt = 1
+    scope: Literal["account", "borrower", "contact_point"]
+    counted_channels: Annotated[tuple[Channel, ...], Field(min_length=1)]
+    counted_outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
+
+
+class CooldownRule(RuleSpec):
+    kind: Literal["cooldown_after_outcome"]
+    days: PositiveInt  # the day of the triggering outcome is day 1
+    scope: Literal["account", "borrower", "contact_point"]
+    counted_channels: Annotated[tuple[Channel, ...], Field(min_length=1)]
+    counted_outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
+
+
+class HoldRule(RuleSpec):
+    kind: Literal["hold"]
+    hold: HoldName
+    exempt: tuple[RequestMatch, ...] = ()
+    route_to: Literal["attorney", "review"] | None = None
+
+
+class UnrecognisedHoldRule(RuleSpec):
+    kind: Literal["unrecognised_hold"]
+
+
+class ChannelOptOutRule(RuleSpec):
+    kind: Literal["channel_opt_out"]
+
+
+class ConsentRule(RuleSpec):
+    kind: Literal["consent"]
+    requires: Literal["sms", "autodialer", "email"]
+    mobile_only: StrictBool = False
+    recheck_days: PositiveInt | None = None
+
+
+class EmployerEmailRule(RuleSpec):
+    kind: Literal["employer_email"]
+
+
+class ThirdPartyRule(RuleSpec):
+    kind: Literal["third_party"]
+    purposes: tuple[Purpose, ...]  # empty: no third-party contact at all
+    channels: tuple[Channel, ...] = ()
+    once_per_person: StrictBool = False
+    only_when_debtor_unreachable: StrictBool = False
+
+
+class VisitRule(RuleSpec):
+    kind: Literal["visit"]
+    requires_tenant_opt_in: StrictBool = False
+    min_crew: PositiveInt | None = None
+    require_recording: StrictBool = False
+    require_id_shown: StrictBool = False
+
+
+class ValidationNoticeRule(RuleSpec):
+    kind: Literal["validation_notice"]
+    days: PositiveInt
+
+
+Rule = Annotated[
+    QuietHoursRule
+    | FrequencyCapRule
+    | CooldownRule
+    | HoldRule
+    | UnrecognisedHoldRule
+    | ChannelOptOutRule
+    | ConsentRule
+    | EmployerEmailRule
+    | ThirdPartyRule
+    | VisitRule
+    | ValidationNoticeRule,
+    Field(discriminator="kind"),
+]
+_RULE: Final[TypeAdapter[Rule]] = TypeAdapter(Rule)
+
+
+class _PackFile(_Spec):
+    pack: PackName
+    version: Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d{1,2}\.\d+$")]
+    title: NonBlank
+    extends: PackName | None = None
+    sources: tuple[NonBlank, ...] = ()
+    retention_years: PositiveInt | None = None
+    retention_citation: NonBlank | None = None
+    default_timezones: tuple[str, ...] | None = None
+    rules: list[Any]
+
+    @field_validator("default_timezones")
+    @classmethod
+    def _known_zones(cls, zones: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for zone in zones or ():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValueError(f"unknown time zone {zone!r}") from error
+        return zones
+
+
+class Pack(BaseModel):
+    """A resolved pack: its base's rules first, then its own."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    title: str
+    sources: tuple[str, ...]
+    retention_years: int
+    retention_citation: str | None
+    default_timezones: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    base: Pack | None = None
+
+    @property
+    def version_tag(self) -> str:
+        """E.g. "US-MA@2026.11.1+US@2026.11.1": every pack file this decision depends on."""
+        own = f"{self.name}@{self.version}"
+        return own if self.base is None else f"{own}+{self.base.version_tag}"
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def pack_for(jurisdiction: str, available: Collection[str] = KNOWN_PACKS) -> str:
+    """The pack governing a jurisdiction: its own overlay if one exists (US-MA), else its country's."""
+    code = jurisdiction.strip().upper()
+    if re.fullmatch(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?", code):
+        if code in available:
+            return code
+        country = code.split("-", 1)[0]
+        if country in available:
+            return country
+    raise ValueError(f"no policy pack for jurisdiction {jurisdiction!r}")
+
+
+def load_pack(path: Path) -> Pack:
+    """Load and validate one pack file, resolving `extends` from files in the same directory."""
+    return _load(Path(path), ())
+
+
+def load_all(directory: Path = POLICY_DIR) -> dict[str, Pack]:
+    """Every `*.yaml` pack in `directory`, resolved and validated, by pack name."""
+    packs = [load_pack(path) for path in sorted(Path(directory).glob("*.yaml"))]
+    return {pack.name: pack for pack in packs}
+
+
+def _load(path: Path, chain: tuple[str, ...]) -> Pack:
+    spec, own_rules = _read(path)
+    if spec.pack in chain:
+        raise PackError(f"{path.name}: extends cycle {' -> '.join((*chain, spec.pack))}")
+    base = None
+    if spec.extends is not None:
+        base_path = path.with_name(f"{spec.extends}.yaml")
+        if not base_path.is_file():
+            raise PackError(f"{path.name}: extends {spec.extends}, but {base_path.name} does not exist")
+        base = _load(base_path, (*chain, spec.pack))
+    rules = (*(base.rules if base else ()), *own_rules)
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise PackError(f"{path.name}: rule {rule.id}: defined twice")
+        seen.add(rule.id)
+    retention = spec.retention_years or (base.retention_years if base else None)
+    zones = spec.default_timezones or (base.default_timezones if base else None)
+    if retention is None or not zones:
+        raise PackError(f"{path.name}: retention_years and default_timezones are required without extends")
+    return Pack(
+        name=spec.pack,
+        version=spec.version,
+        title=spec.title,
+        sources=(*(base.sources if base else ()), *spec.sources),
+        retention_years=retention,
+        retention_citation=spec.retention_citation or (base.retention_citation if base else None),
+        default_timezones=zones,
+        rules=rules,
+        base=base,
+    )
+
+
+def _read(path: Path) -> tuple[_PackFile, tuple[Rule, ...]]:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except (OSError, yaml.YAMLError) as error:
+        raise PackError(f"{path.name}: cannot read pack: {error}") from error
+    if not isinstance(raw, Mapping):
+        raise PackError(f"{path.name}: a pack must be a mapping of pack, version, rules ...")
+    try:
+        spec = _PackFile.model_validate(raw)
+    except ValidationError as error:
+        raise PackError(f"{path.name}: {_explain(error)}") from error
+    if path.name != f"{spec.pack}.yaml":
+        raise PackError(f"{path.name}: declares pack {spec.pack}, so the file must be {spec.pack}.yaml")
+    rules = []
+    for index, item in enumerate(spec.rules):
+        label = item.get("id", f"#{index + 1}") if isinstance(item, Mapping) else f"#{index + 1}"
+        try:
+            rule = _RULE.validate_python(item)
+        except ValidationError as error:
+            kind = item.get("kind") if isinstance(item, Mapping) else None
+            raise PackError(f"{path.name}: rule {label}: {_explain(error, tag=kind)}") from error
+        if not rule.id.startswith(f"{spec.pack}."):
+            raise PackError(f"{path.name}: rule {rule.id}: ids in this pack start with {spec.pack}.")
+        rules.append(rule)
+    return spec, tuple(rules)
+
+
+def _explain(error: ValidationError, tag: object = None) -> str:
+    """Field path and message of each problem; a rule's kind tag is left out of the path."""
+    problems = []
+    for issue in error.errors():
+        loc = issue["loc"][1:] if tag is not None and issue["loc"][:1] == (tag,) else issue["loc"]
+        path = ".".join(str(part) for part in loc) or "kind"
+        problems.append(f"{path}: {issue['msg']}")
+    return "; ".join(problems)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice (plain YAML keeps the last one silently)."""
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)

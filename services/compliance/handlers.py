@@ -1,0 +1,462 @@
+"""Compliance's event handlers: keep its view of each account, decide permits, count contacts, and
+write every consumed event and every decision to the audit trail, each in the event's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import common.contracts.contact as k
+import common.contracts.intake as c
+from common.clock import Clock
+from common.messaging.consumer import EventRouter
+from common.messaging.envelope import Event
+from common.messaging.outbox import OutgoingEvent, enqueue
+from compliance import audit_store
+from compliance import repository as repo
+from compliance.domain.engine import evaluate
+from compliance.domain.model import Decision, PermitRequest
+from compliance.domain.packs import Pack, pack_for
+from compliance.tables import outbox
+from compliance.views import ledger_from_rows, snapshot, state_from_rows
+
+SOURCE = "compliance"
+# A request for an account whose placement compliance has not read yet is retried shortly.
+NOT_YET_KNOWN_RETRY = timedelta(seconds=2)
+
+
+@dataclass
+class Deps:
+    packs: dict[str, Pack]
+    clock: Clock
+    permit_ttl: timedelta
+    visit_tenants: frozenset[str]
+
+
+Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+
+
+def build_router(deps: Deps) -> EventRouter:
+    """Every event type compliance reads is audited; those that change its view also apply."""
+    router = EventRouter()
+    effects: dict[str, Callable[[AsyncSession, Event[Any], Deps], Awaitable[None]]] = {
+        "account.placed": _placed,
+        "account.closed": _closed,
+        "dispute.opened": _dispute_opened,
+        "dispute.resolved": _dispute_resolved,
+        "hold.set": _hold_set,
+        "hold.cleared": _hold_cleared,
+        "borrower.contact_changed": _contact_changed,
+        "borrower.preferences_changed": _preferences,
+        "permit.requested": _permit_requested,
+        "contact.attempted": _contact_attempted,
+        "optout.received": _opted_out,
+    }
+    audited_only = ("account.updated", "payment.received", "borrower.erased")
+    for ce_type in (*effects, *audited_only):
+        router.on(ce_type)(_audited(effects.get(ce_type), deps))
+    return router
+
+
+def _audited(
+    effect: Callable[[AsyncSession, Event[Any], Deps], Awaitable[None]] | None, deps: Deps
+) -> Handler:
+    async def handle(session: AsyncSession, event: Event[Any]) -> None:
+        env = event.envelope
+        await audit_store.append(
+            session,
+            kind="event",
+            tenant=env.tenant,
+            content={
+                "ce_id": str(env.id),
+                "ce_type": env.type,
+                "ce_source": env.source,
+                "ce_time": env.time.isoformat(),
+                "ce_subject": env.subject,
+                "data": event.data.model_dump(mode="json"),
+            },
+            at=deps.clock.now(),
+        )
+        if effect is not None:
+            await effect(session, event, deps)
+
+    return handle
+
+
+def _ids(data: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    return uuid.UUID(data.account_id), uuid.UUID(data.borrower_id)
+
+
+def _consents(
+    phones: list[c.Phone], emails: list[c.Email], *, checked: datetime
+) -> dict[str, dict[str, Any]]:
+    """Consents per hashed contact point; the lender vouched for them when it sent the event."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in phones:
+        out[p.id] = {
+            "kind": "phone",
+            "sms": p.consent_sms,
+            "autodialer": p.consent_autodialer,
+            "is_mobile": p.is_mobile,
+            "consent_checked_at": checked.date().isoformat(),
+        }
+    for e in emails:
+        out[e.id] = {"kind": "email", "email": e.consent, "employer_email": e.employer}
+    return out
+
+
+async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], deps: Deps) -> None:
+    d = event.data
+    account_id, borrower_id = _ids(d)
+    existing = await repo.borrower(session, borrower_id, lock=True)
+    third = {t.id: {"relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties}
+    if existing is not None:
+        third = {**existing.third_parties, **third}
+    await repo.upsert_borrower(
+        session,
+        borrower_id,
+        tenant=event.envelope.tenant,
+        timezones=d.borrower.timezones,
+        consents=_consents(d.borrower.phones, d.borrower.emails, checked=d.occurred_at),
+        third_parties=third,
+    )
+    await repo.insert_account(
+        session,
+        account_id=account_id,
+        tenant=event.envelope.tenant,
+        borrower_id=borrower_id,
+        jurisdiction=d.account.jurisdiction,
+    )
+
+
+async def _account_holds(
+    session: AsyncSession, data: Any, *, add: str | None = None, remove: str | None = None
+) -> None:
+    account_id, _ = _ids(data)
+    row = await repo.account(session, account_id)
+    if row is None:
+        return
+    holds = set(row.holds)
+    if add:
+        holds.add(add)
+    if remove:
+        holds.discard(remove)
+    await repo.update_account(session, account_id, holds=sorted(holds))
+
+
+async def _closed(session: AsyncSession, event: Event[c.AccountClosed], deps: Deps) -> None:
+    await _account_holds(session, event.data, add="closed")
+
+
+async def _dispute_opened(session: AsyncSession, event: Event[c.DisputeOpened], deps: Deps) -> None:
+    await _account_holds(session, event.data, add="dispute")
+
+
+async def _dispute_resolved(session: AsyncSession, event: Event[c.DisputeResolved], deps: Deps) -> None:
+    await _account_holds(session, event.data, remove="dispute")
+
+
+async def _borrower_hold(session: AsyncSession, data: Any, *, on: bool) -> None:
+    _, borrower_id = _ids(data)
+    row = await repo.borrower(session, borrower_id, lock=True)
+    if row is None:
+        return
+    if data.hold == "channel_opt_out":
+        outs = set(row.channel_opt_outs)
+        if data.channel:
+            (outs.add if on else outs.discard)(data.channel)
+        await repo.update_borrower(session, borrower_id, channel_opt_outs=sorted(outs))
+        return
+    holds = set(row.holds)
+    (holds.add if on else holds.discard)(data.hold)
+    await repo.update_borrower(session, borrower_id, holds=sorted(holds))
+
+
+async def _hold_set(session: AsyncSession, event: Event[c.HoldSet], deps: Deps) -> None:
+    await _borrower_hold(session, event.data, on=True)
+
+
+async def _hold_cleared(session: AsyncSession, event: Event[c.HoldCleared], deps: Deps) -> None:
+    await _borrower_hold(session, event.data, on=False)
+
+
+async def _contact_changed(session: AsyncSession, event: Event[c.ContactChanged], deps: Deps) -> None:
+    d = event.data
+    _, borrower_id = _ids(d)
+    if await repo.borrower(session, borrower_id, lock=True) is None:
+        return
+    await repo.update_borrower(
+        session,
+        borrower_id,
+        timezones=d.timezones,
+        consents=_consents(d.phones, d.emails, checked=d.occurred_at),
+    )
+
+
+async def _preferences(session: AsyncSession, event: Event[c.PreferencesChanged], deps: Deps) -> None:
+    d = event.data
+    _, borrower_id = _ids(d)
+    row = await repo.borrower(session, borrower_id, lock=True)
+    if row is None:
+        return
+    prefs = {**row.preferences, "inconvenient": [w.model_dump() for w in d.inconvenient]}
+    await repo.update_borrower(session, borrower_id, preferences=prefs)
+
+
+async def _opted_out(session: AsyncSession, event: Event[k.OptOutReceived], deps: Deps) -> None:
+    _, borrower_id = _ids(event.data)
+    row = await repo.borrower(session, borrower_id, lock=True)
+    if row is None:
+        return
+    outs = sorted(set(row.channel_opt_outs) | {event.data.channel})
+    await repo.update_borrower(session, borrower_id, channel_opt_outs=outs)
+
+
+async def decide(
+    session: AsyncSession, request: PermitRequest, *, account: Any, borrower: Any, deps: Deps, tenant: str
+) -> tuple[Decision, dict[str, Any]]:
+    """Evaluate one request against the borrower's state and ledger (the caller holds the row lock)."""
+    state = state_from_rows(account, borrower, tenant_allows_visits=tenant in deps.visit_tenants)
+    ledger = ledger_from_rows(await repo.attempts(session, account.borrower_id, until=request.at))
+    pack = deps.packs[pack_for(account.jurisdiction)]
+    return evaluate(request, state, ledger, pack, permit_ttl=deps.permit_ttl), snapshot(
+        request, state, ledger
+    )
+
+
+async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequested], deps: Deps) -> None:
+    d = event.data
+    tenant = event.envelope.tenant
+    prior = await repo.decision_by_request(session, d.request_id)
+    if prior is not None:
+        return  # already answered; the requester has that permit.decided
+    account_id, borrower_id = _ids(d)
+    now = deps.clock.now()
+    at = max(d.at, now)
+    borrower = await repo.borrower(session, borrower_id, lock=True)
+    account = await repo.account(session, account_id)
+    request = PermitRequest(
+        account_id=d.account_id,
+        borrower_id=d.borrower_id,
+        channel=d.channel,
+        recipient=d.recipient,
+        at=at,
+        autodialed=d.autodialed,
+        purpose=d.purpose,
+        contact_point_id=d.contact_point_id,
+        third_party_id=d.third_party_id,
+        crew_size=d.crew_size,
+        recording=d.recording,
+        id_shown=d.id_shown,
+    )
+    if account is None or borrower is None:
+        decision = Decision(
+            outcome="defer",
+            not_before=now + NOT_YET_KNOWN_RETRY,
+            expires_at=None,
+            reasons=[],
+            policy="none",
+            evaluated_rules=[],
+        )
+        reasons = [
+            {
+                "rule": "compliance.account_not_yet_known",
+                "message": "compliance has not read this account's placement yet",
+                "citation": "",
+            }
+        ]
+        snap: dict[str, Any] = {"request": {"account_id": d.account_id}, "state": None, "ledger": []}
+    else:
+        decision, snap = await decide(
+            session, request, account=account, borrower=borrower, deps=deps, tenant=tenant
+        )
+        reasons = [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in decision.reasons]
+    permit_id = uuid.uuid4()
+    await repo.insert_decision(
+        session,
+        permit_id=permit_id,
+        request_id=d.request_id,
+        tenant=tenant,
+        account_id=account_id,
+        borrower_id=borrower_id,
+        requester=d.requester,
+        channel=d.channel,
+        request={**d.model_dump(mode="json"), "at": at.isoformat()},
+        outcome=decision.outcome,
+        not_before=decision.not_before,
+        expires_at=decision.expires_at,
+        reasons=reasons,
+        evaluated_rules=decision.evaluated_rules,
+        policy=decision.policy,
+        snapshot=snap,
+        decided_at=now,
+    )
+    decided = k.PermitDecided(
+        permit_id=str(permit_id),
+        request_id=d.request_id,
+        requester=d.requester,
+        account_id=d.account_id,
+        borrower_id=d.borrower_id,
+        channel=d.channel,
+        recipient=d.recipient,
+        outcome=decision.outcome,
+        not_before=decision.not_before,
+        expires_at=decision.expires_at,
+        reasons=[k.DecisionReason(**r) for r in reasons],
+        policy=decision.policy,
+        decided_at=now,
+        job_id=d.job_id,
+    )
+    await audit_store.append(
+        session, kind="decision", tenant=tenant, content=decided.model_dump(mode="json"), at=now
+    )
+    await _publish(
+        session,
+        decided,
+        tenant=tenant,
+        borrower_id=borrower_id,
+        account_id=account_id,
+        traceparent=event.envelope.traceparent,
+    )
+
+
+async def _publish(
+    session: AsyncSession,
+    data: Any,
+    *,
+    tenant: str,
+    borrower_id: uuid.UUID,
+    account_id: uuid.UUID,
+    traceparent: str | None = None,
+) -> None:
+    await enqueue(
+        session,
+        outbox,
+        [
+            OutgoingEvent(
+                topic=k.COMPLIANCE_TOPIC,
+                key=str(borrower_id),
+                data=data,
+                tenant=tenant,
+                subject=str(account_id),
+                traceparent=traceparent,
+            )
+        ],
+        source=SOURCE,
+    )
+
+
+# Outcomes that mean the message or call reached the person (first contact, notice delivered).
+REACHED = frozenset(
+    {"delivered", "connected", "conversation", "voicemail", "met_promise", "met_paid", "met_refused"}
+)
+
+
+async def _contact_attempted(session: AsyncSession, event: Event[k.ContactAttempted], deps: Deps) -> None:
+    d = event.data
+    tenant = event.envelope.tenant
+    account_id, borrower_id = _ids(d)
+    borrower = await repo.borrower(session, borrower_id, lock=True)
+    permit_id = uuid.UUID(d.permit_id) if d.permit_id else None
+    fresh = await repo.record_attempt(
+        session,
+        attempt_id=d.attempt_id,
+        tenant=tenant,
+        borrower_id=borrower_id,
+        account_id=account_id,
+        channel=d.channel,
+        recipient=d.recipient,
+        direction=d.direction,
+        outcome=d.outcome,
+        contact_point_id=d.contact_point_id,
+        third_party_id=d.third_party_id,
+        permit_id=permit_id,
+        at=d.at,
+    )
+    if not fresh or d.direction != "outbound":
+        return
+    purpose = await _check_permit(session, d, tenant=tenant, permit_id=permit_id, deps=deps)
+    account = await repo.account(session, account_id)
+    if account is not None and d.recipient == "debtor" and d.outcome in REACHED:
+        changes: dict[str, Any] = {}
+        if account.first_contact_at is None:
+            changes["first_contact_at"] = d.at
+        if purpose == "validation_notice" and account.validation_notice_sent_at is None:
+            changes["validation_notice_sent_at"] = d.at
+        if changes:
+            await repo.update_account(session, account_id, **changes)
+    if borrower is not None and d.recipient == "third_party" and d.third_party_id:
+        contacted = sorted(set(borrower.contacted_third_parties) | {d.third_party_id})
+        refused = set(borrower.refused_third_parties)
+        if d.outcome == "met_refused":
+            refused.add(d.third_party_id)
+        await repo.update_borrower(
+            session, borrower_id, contacted_third_parties=contacted, refused_third_parties=sorted(refused)
+        )
+
+
+async def _check_permit(
+    session: AsyncSession, d: k.ContactAttempted, *, tenant: str, permit_id: uuid.UUID | None, deps: Deps
+) -> str | None:
+    """A delivery needs an unused, unexpired allow for this account and channel; anything else is a
+    violation. Returns the permit's purpose when it was valid."""
+    problem: tuple[str, str] | None = None
+    purpose = None
+    permit = await repo.decision(session, permit_id, lock=True) if permit_id else None
+    if permit_id is None:
+        problem = ("delivery_without_permit", "an outbound contact was made without a permit")
+    elif permit is None:
+        problem = ("delivery_without_permit", f"permit {permit_id} does not exist")
+    elif permit.outcome != "allow":
+        problem = ("permit_denied", f"permit {permit_id} was a {permit.outcome}, not an allow")
+    elif str(permit.account_id) != d.account_id or permit.channel != d.channel:
+        problem = ("permit_mismatch", f"permit {permit_id} is for another account or channel")
+    elif permit.used_at is not None and permit.used_by != d.attempt_id:
+        problem = ("permit_reused", f"permit {permit_id} was already used by attempt {permit.used_by}")
+    elif permit.expires_at is not None and d.at > permit.expires_at:
+        problem = ("permit_expired", f"permit {permit_id} expired at {permit.expires_at.isoformat()}")
+    if permit is not None and permit.outcome == "allow" and permit.used_at is None:
+        await repo.use_permit(session, permit.permit_id, at=d.at, by=d.attempt_id)
+        purpose = permit.request.get("purpose")
+    if problem is None:
+        return purpose
+    kind, detail = problem
+    now = deps.clock.now()
+    violation = k.ViolationDetected(
+        violation_id=str(uuid.uuid4()),
+        account_id=d.account_id,
+        borrower_id=d.borrower_id,
+        kind=kind,
+        attempt_id=d.attempt_id,
+        permit_id=str(permit_id) if permit_id else None,
+        detail=detail,
+        detected_at=now,
+    )
+    await repo.insert_violation(
+        session,
+        violation_id=uuid.UUID(violation.violation_id),
+        tenant=tenant,
+        account_id=uuid.UUID(d.account_id),
+        borrower_id=uuid.UUID(d.borrower_id),
+        kind=kind,
+        attempt_id=d.attempt_id,
+        permit_id=permit_id,
+        detail=detail,
+        detected_at=now,
+    )
+    await audit_store.append(
+        session, kind="violation", tenant=tenant, content=violation.model_dump(mode="json"), at=now
+    )
+    await _publish(
+        session,
+        violation,
+        tenant=tenant,
+        borrower_id=uuid.UUID(d.borrower_id),
+        account_id=uuid.UUID(d.account_id),
+    )
+    return None

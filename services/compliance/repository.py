@@ -1,0 +1,132 @@
+"""Every SQL statement of the compliance service except the audit trail's (audit_store.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from compliance.tables import accounts, borrowers, decisions, ledger, violations
+
+# Long enough for the widest rule window (US-MA: one visit per 30 days) plus quiet-hour slack.
+LEDGER_LOOKBACK = timedelta(days=40)
+
+
+async def upsert_borrower(session: AsyncSession, borrower_id: uuid.UUID, **values: Any) -> None:
+    stmt = pg_insert(borrowers).values(borrower_id=borrower_id, **values)
+    changes = {k: stmt.excluded[k] for k in values if k != "tenant"}
+    await session.execute(stmt.on_conflict_do_update(index_elements=[borrowers.c.borrower_id], set_=changes))
+
+
+async def insert_account(session: AsyncSession, **values: Any) -> None:
+    await session.execute(pg_insert(accounts).values(**values).on_conflict_do_nothing())
+
+
+async def account(session: AsyncSession, account_id: uuid.UUID) -> Any:
+    return (await session.execute(select(accounts).where(accounts.c.account_id == account_id))).first()
+
+
+async def borrower(session: AsyncSession, borrower_id: uuid.UUID, *, lock: bool = False) -> Any:
+    stmt = select(borrowers).where(borrowers.c.borrower_id == borrower_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def update_account(session: AsyncSession, account_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(accounts).where(accounts.c.account_id == account_id).values(**values))
+
+
+async def update_borrower(session: AsyncSession, borrower_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(borrowers)
+        .where(borrowers.c.borrower_id == borrower_id)
+        .values(updated_at=func.now(), **values)
+    )
+
+
+async def attempts(session: AsyncSession, borrower_id: uuid.UUID, *, until: datetime) -> list[Any]:
+    stmt = (
+        select(ledger)
+        .where(
+            ledger.c.borrower_id == borrower_id,
+            ledger.c.at > until - LEDGER_LOOKBACK,
+            ledger.c.at <= until + timedelta(days=1),
+        )
+        .order_by(ledger.c.at)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def record_attempt(session: AsyncSession, **values: Any) -> bool:
+    """False when this attempt id was already recorded."""
+    stmt = pg_insert(ledger).values(**values).on_conflict_do_nothing().returning(ledger.c.attempt_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def decision_by_request(session: AsyncSession, request_id: str) -> Any:
+    return (await session.execute(select(decisions).where(decisions.c.request_id == request_id))).first()
+
+
+async def decision(session: AsyncSession, permit_id: uuid.UUID, *, lock: bool = False) -> Any:
+    stmt = select(decisions).where(decisions.c.permit_id == permit_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def insert_decision(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(decisions).values(**values))
+
+
+async def use_permit(session: AsyncSession, permit_id: uuid.UUID, *, at: datetime, by: str) -> None:
+    await session.execute(
+        update(decisions).where(decisions.c.permit_id == permit_id).values(used_at=at, used_by=by)
+    )
+
+
+async def decisions_of(
+    session: AsyncSession, account_id: uuid.UUID, *, limit: int, before: Any = None
+) -> list[Any]:
+    stmt = select(decisions).where(decisions.c.account_id == account_id)
+    if before is not None:
+        stmt = stmt.where(tuple_(decisions.c.decided_at, decisions.c.permit_id) < tuple_(*before))
+    stmt = stmt.order_by(decisions.c.decided_at.desc(), decisions.c.permit_id.desc()).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
+async def insert_violation(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(violations).values(**values))
+
+
+async def violations_of(session: AsyncSession, tenant: str | None, *, limit: int) -> list[Any]:
+    stmt = select(violations).order_by(violations.c.detected_at.desc()).limit(limit)
+    if tenant is not None:
+        stmt = stmt.where(violations.c.tenant == tenant)
+    return list((await session.execute(stmt)).all())
+
+
+_PERIOD = "decided_at >= :start AND decided_at < :end AND (CAST(:tenant AS text) IS NULL OR tenant = :tenant)"
+_OUTCOMES = text(f"SELECT outcome, count(*) AS n FROM compliance.decisions WHERE {_PERIOD} GROUP BY outcome")  # noqa: S608
+_RULES = text(
+    "SELECT outcome, r->>'rule' AS rule, count(*) AS n FROM compliance.decisions, "  # noqa: S608
+    f"jsonb_array_elements(reasons) r WHERE {_PERIOD} AND outcome <> 'allow' "
+    "GROUP BY outcome, rule ORDER BY n DESC, rule"
+)
+
+
+async def denial_report(
+    session: AsyncSession, tenant: str | None, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """Decisions per outcome, and per rule for each outcome that was not an allow, in [start, end)."""
+    params = {"start": start, "end": end, "tenant": tenant}
+    outcomes = await session.execute(_OUTCOMES, params)
+    rules = await session.execute(_RULES, params)
+    return {
+        "outcomes": {r.outcome: r.n for r in outcomes},
+        "rules": [{"outcome": r.outcome, "rule": r.rule, "count": r.n} for r in rules],
+    }

@@ -1,0 +1,134 @@
+"""Rows to the engine's values and back: AccountState and Ledger from the database, and snapshots
+that let a stored decision be replayed exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date, datetime, time
+from typing import Any
+
+from compliance.domain.model import (
+    AccountState,
+    AgreedHours,
+    Attempt,
+    Consent,
+    InconvenientWindow,
+    Ledger,
+    PermitRequest,
+)
+
+
+def _time(value: str) -> time:
+    return time.max if value == "24:00" else time.fromisoformat(value)
+
+
+def state_from_rows(account: Any, borrower: Any, *, tenant_allows_visits: bool) -> AccountState:
+    prefs = borrower.preferences or {}
+    agreed = prefs.get("agreed_hours")
+    return AccountState(
+        account_id=str(account.account_id),
+        borrower_id=str(account.borrower_id),
+        jurisdiction=account.jurisdiction,
+        timezones=tuple(borrower.timezones),
+        holds=frozenset(account.holds) | frozenset(borrower.holds),
+        channel_opt_outs=frozenset(borrower.channel_opt_outs),
+        consents={
+            cp: Consent(**{k: v for k, v in c.items() if k in _CONSENT_FIELDS})
+            for cp, c in borrower.consents.items()
+        },
+        preferences=tuple(
+            InconvenientWindow(weekdays=frozenset(w["days"]), start=_time(w["start"]), end=_time(w["end"]))
+            for w in prefs.get("inconvenient", [])
+        ),
+        agreed_hours=AgreedHours(start=_time(agreed["start"]), end=_time(agreed["end"])) if agreed else None,
+        tenant_allows_visits=tenant_allows_visits,
+        debtor_unreachable=borrower.debtor_unreachable,
+        refused_third_parties=frozenset(borrower.refused_third_parties),
+        contacted_third_parties=frozenset(borrower.contacted_third_parties),
+        first_contact_at=account.first_contact_at,
+        validation_notice_sent_at=account.validation_notice_sent_at,
+    )
+
+
+_CONSENT_FIELDS = {"sms", "autodialer", "email", "is_mobile", "employer_email"}
+
+
+def _consent(stored: dict[str, Any]) -> Consent:
+    checked = stored.get("consent_checked_at")
+    return Consent(
+        **{k: v for k, v in stored.items() if k in _CONSENT_FIELDS},
+        consent_checked_at=date.fromisoformat(checked) if checked else None,
+    )
+
+
+def ledger_from_rows(rows: Sequence[Any]) -> Ledger:
+    return Ledger(
+        attempts=tuple(
+            Attempt(
+                at=r.at,
+                channel=r.channel,
+                outcome=r.outcome,
+                contact_point_id=r.contact_point_id,
+                account_id=str(r.account_id),
+                borrower_id=str(r.borrower_id),
+                recipient=r.recipient,
+            )
+            for r in rows
+            if r.direction == "outbound"
+        )
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(request: PermitRequest, state: AccountState, ledger: Ledger) -> dict[str, Any]:
+    """Everything the engine saw, as JSON."""
+    return {
+        "request": _jsonable(asdict(request)),
+        "state": _jsonable(asdict(state)),
+        "ledger": _jsonable([asdict(a) for a in ledger.attempts]),
+    }
+
+
+def restore(snap: dict[str, Any]) -> tuple[PermitRequest, AccountState, Ledger]:
+    """The inverse of `snapshot`, for replaying a stored decision."""
+    req = dict(snap["request"])
+    req["at"] = datetime.fromisoformat(req["at"])
+    st = dict(snap["state"])
+    for key in ("first_contact_at", "validation_notice_sent_at"):
+        st[key] = datetime.fromisoformat(st[key]) if st[key] else None
+    for key in ("holds", "channel_opt_outs", "refused_third_parties", "contacted_third_parties"):
+        st[key] = frozenset(st[key])
+    st["timezones"] = tuple(st["timezones"])
+    st["consents"] = {
+        k: Consent(
+            **{
+                **v,
+                "consent_checked_at": date.fromisoformat(v["consent_checked_at"])
+                if v.get("consent_checked_at")
+                else None,
+            }
+        )
+        for k, v in st["consents"].items()
+    }
+    st["preferences"] = tuple(
+        InconvenientWindow(weekdays=frozenset(w["weekdays"]), start=_time(w["start"]), end=_time(w["end"]))
+        for w in st["preferences"]
+    )
+    agreed = st["agreed_hours"]
+    st["agreed_hours"] = (
+        AgreedHours(start=_time(agreed["start"]), end=_time(agreed["end"])) if agreed else None
+    )
+    attempts = tuple(Attempt(**{**a, "at": datetime.fromisoformat(a["at"])}) for a in snap["ledger"])
+    return PermitRequest(**req), AccountState(**st), Ledger(attempts=attempts)
