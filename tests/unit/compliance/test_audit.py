@@ -298,9 +298,8 @@ class TestVerifyExport:
     def test_rewritten_history_fails_against_the_checkpoint(self, keys: tuple[bytes, bytes]) -> None:
         entries = build_chain()
         checkpoint = sign_checkpoint(keys[0], seq=50, head=entries[-1].hash, at=AT)
-        forged = entries[:49] + [
-            chain_entry(seq=50, prev_hash=entries[48].hash, kind="k", recorded_at=AT, body={})
-        ]
+        replacement = chain_entry(seq=50, prev_hash=entries[48].hash, kind="k", recorded_at=AT, body={})
+        forged = [*entries[:49], replacement]
 
         result = verify_export(export(forged, checkpoint), keys[1])
 

@@ -12,6 +12,8 @@ from intake.domain.dpd import days_past_due, today_in
 
 pytestmark = pytest.mark.unit
 
+BEIJING = timezone(timedelta(hours=8))
+
 
 @pytest.mark.parametrize(
     ("due", "today", "dpd"),
@@ -41,7 +43,11 @@ def test_days_past_due_is_never_negative_and_counts_calendar_days(due: date, tod
         ("Asia/Shanghai", datetime(2026, 11, 29, 15, 59, tzinfo=UTC), date(2026, 11, 29)),
         ("Asia/Shanghai", datetime(2026, 11, 29, 16, 0, tzinfo=UTC), date(2026, 11, 30)),
         ("America/New_York", datetime(2026, 11, 29, 3, 0, tzinfo=UTC), date(2026, 11, 28)),
-        ("Pacific/Honolulu", datetime(2026, 11, 30, 8, 0, tzinfo=timezone(timedelta(hours=8))), date(2026, 11, 29)),
+        (
+            "Pacific/Honolulu",
+            datetime(2026, 11, 30, 8, 0, tzinfo=timezone(timedelta(hours=8))),
+            date(2026, 11, 29),
+        ),
         ("Europe/London", datetime(2026, 7, 1, 23, 30, tzinfo=UTC), date(2026, 7, 2)),
     ],
 )

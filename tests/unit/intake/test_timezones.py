@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from intake.domain.timezones import (
@@ -180,6 +180,8 @@ ADDRESSES = st.builds(
     phones=st.lists(st.sampled_from(VALID_PHONES), max_size=4),
     addresses=st.lists(ADDRESSES, max_size=4),
 )
+@example(phones=[phone("+18005550123")], addresses=[address("AQ")])
+@example(phones=[], addresses=[address("US", "\x00")])
 def test_candidates_are_always_sorted_unique_iana_zones(
     phones: list[PhoneNumber], addresses: list[AddressHint]
 ) -> None:
@@ -187,5 +189,6 @@ def test_candidates_are_always_sorted_unique_iana_zones(
     assert zones == sorted(set(zones))
     assert set(zones) <= IANA
     assert zones == candidate_zones(declared=None, phones=phones[::-1], addresses=addresses[::-1])
-    if phones or any(hint.country.upper() in ("CN", "GB", "US") for hint in addresses):
+    placed_phones = [number for number in phones if number.kind != "toll_free"]
+    if placed_phones or any(hint.country.upper() in ("CN", "GB", "US") for hint in addresses):
         assert zones

@@ -65,6 +65,7 @@ def test_field_error_carries_path_and_message() -> None:
         ("+8613800138000", None, PhoneNumber("+8613800138000", "CN", 86, "mobile")),
         ("13800138000", "CN", PhoneNumber("+8613800138000", "CN", 86, "mobile")),
         ("138 0013 8000", "cn", PhoneNumber("+8613800138000", "CN", 86, "mobile")),
+        ("212-555-0123", "US-NY", PhoneNumber("+12125550123", "US", 1, "fixed_line_or_mobile")),
         ("+86 10 6552 9988", "US", PhoneNumber("+861065529988", "CN", 86, "fixed_line")),
         ("+12125550123", None, PhoneNumber("+12125550123", "US", 1, "fixed_line_or_mobile")),
         ("(212) 555-0123", "US", PhoneNumber("+12125550123", "US", 1, "fixed_line_or_mobile")),
@@ -183,6 +184,7 @@ def test_changing_any_single_character_breaks_the_id(body: str, position: int, s
         ("a+tag@mail.example.co.uk", "a+tag@mail.example.co.uk"),
         ("o'neil@a-b.io", "o'neil@a-b.io"),
         ("USER@BÜCHER.DE", "USER@bücher.de"),
+        ("user@हिन्दी.भारत", "user@हिन्दी.भारत"),  # combining marks in the labels
         ("用户@例子.中国", "用户@例子.中国"),
         ("x@xn--fsqu00a.xn--fiqs8s", "x@xn--fsqu00a.xn--fiqs8s"),
         ("a" * 64 + "@example.com", "a" * 64 + "@example.com"),
@@ -211,6 +213,7 @@ def test_valid_emails(raw: str, expected: str) -> None:
         ("zhang@example-.cn", "hyphen"),
         ("zhang@exa_mple.cn", "not allowed in a domain"),
         ("zhang@[127.0.0.1]", "not allowed in a domain"),
+        ("zhang@example①.cn", "not allowed in a domain"),
         ("zhang@example.123", "numeric"),
         (".zhang@example.cn", "dot"),
         ("zhang.@example.cn", "dot"),

@@ -1,0 +1,237 @@
+"""Policy packs load, validate, resolve overlays, and refuse a broken file naming the file and rule."""
+
+from __future__ import annotations
+
+import shutil
+import typing
+from pathlib import Path
+
+import pytest
+
+from compliance.domain.packs import (
+    POLICY_DIR,
+    FrequencyCapRule,
+    Pack,
+    PackError,
+    Rule,
+    load_all,
+    load_pack,
+    pack_for,
+)
+from compliance.domain.rules import RULES
+
+pytestmark = pytest.mark.unit
+
+EXPECTED_RULES = {
+    "US": [
+        "US.quiet_hours",
+        "US.calls_7_in_7",
+        "US.conversation_cooldown",
+        "US.dispute_hold",
+        "US.cease_communication",
+        "US.attorney",
+        "US.bankruptcy",
+        "US.deceased",
+        "US.do_not_visit",
+        "US.closed",
+        "US.channel_opt_out",
+        "US.sms_consent",
+        "US.tcpa_prior_express_consent",
+        "US.no_employer_email",
+        "US.third_party_location_only",
+        "US.visits_tenant_opt_in",
+        "US.validation_notice",
+    ],
+    "US-MA": ["US-MA.calls_2_in_7", "US-MA.visit_hours", "US-MA.visits_per_30_days", "US.calls_7_in_7"],
+    "CN": [
+        "CN.quiet_hours",
+        "CN.connected_calls_per_day",
+        "CN.unanswered_per_method_per_day",
+        "CN.sms_consent",
+        "CN.third_party_restore_contact",
+        "CN.visit_safeguards",
+        "CN.dispute_hold",
+    ],
+    "GB": [
+        "GB.reasonable_hours",
+        "GB.vulnerability_blocks_visits",
+        "GB.no_third_party_disclosure",
+        "GB.do_not_visit",
+    ],
+}
+
+
+def test_every_pack_loads_with_its_rules(packs: dict[str, Pack]) -> None:
+    assert set(packs) == {"CN", "GB", "US", "US-MA"}
+    for name, expected in EXPECTED_RULES.items():
+        ids = [rule.id for rule in packs[name].rules]
+        assert set(expected) <= set(ids), name
+        assert len(ids) == len(set(ids))
+
+
+def test_every_rule_has_a_citation_and_a_summary(packs: dict[str, Pack]) -> None:
+    for pack in packs.values():
+        for rule in pack.rules:
+            assert rule.citation.strip(), rule.id
+            assert rule.summary.strip(), rule.id
+            assert rule.id.split(".")[0] in (pack.name, pack.base.name if pack.base else None)
+
+
+def test_every_rule_kind_has_a_registered_function() -> None:
+    kinds = {typing.get_args(model)[0] for model in _rule_models()}
+    assert kinds == set(RULES)
+
+
+def _rule_models() -> list[typing.Any]:
+    union = typing.get_args(Rule)[0]
+    return [typing.get_type_hints(model)["kind"] for model in typing.get_args(union)]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "fragment"),
+    [
+        ("US.calls_7_in_7", "12 CFR 1006.14(b)(2)(i)(A)"),
+        ("US.conversation_cooldown", "12 CFR 1006.14(b)(2)(i)(B)"),
+        ("US.quiet_hours", "12 CFR 1006.6(b)(1)(i)"),
+        ("US.sms_consent", "12 CFR 1006.6(d)(5)"),
+        ("US.no_employer_email", "12 CFR 1006.22(f)(3)"),
+        ("US.validation_notice", "12 CFR 1006.34(a)(1)"),
+        ("US-MA.calls_2_in_7", "209 CMR 18.16(1)(d)"),
+        ("US-MA.visits_per_30_days", "209 CMR 18.17(6)"),
+        ("CN.quiet_hours", "GB/T 45251-2025; NIFA 2024 贷后催收业务指引"),
+        ("GB.reasonable_hours", "FCA CONC 7"),
+    ],
+)
+def test_citations_name_the_source(packs: dict[str, Pack], rule_id: str, fragment: str) -> None:
+    assert fragment in packs["US-MA" if rule_id.startswith("US") else rule_id[:2]].rule(rule_id).citation
+
+
+def test_overlay_resolves_its_base(packs: dict[str, Pack]) -> None:
+    ma = packs["US-MA"]
+    assert ma.version_tag == "US-MA@2026.11.1+US@2026.11.1"
+    assert packs["US"].version_tag == "US@2026.11.1"
+    assert ma.base is not None and ma.base.name == "US"
+    assert [rule.id for rule in ma.rules][: len(packs["US"].rules)] == [rule.id for rule in packs["US"].rules]
+    assert ma.retention_years == 3
+    assert packs["CN"].retention_years == 5
+
+
+def test_seven_in_seven_parameters(packs: dict[str, Pack]) -> None:
+    rule = packs["US"].rule("US.calls_7_in_7")
+    assert isinstance(rule, FrequencyCapRule)
+    assert (rule.limit, rule.window, rule.days, rule.scope) == (7, "rolling_days", 7, "account")
+    assert set(rule.counted_outcomes) == {"connected", "conversation", "no_answer", "voicemail"}
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "pack"),
+    [
+        ("US-MA", "US-MA"),
+        ("us-ma", "US-MA"),
+        ("US-CA", "US"),
+        ("US-NY", "US"),
+        ("US", "US"),
+        ("CN", "CN"),
+        ("GB", "GB"),
+    ],
+)
+def test_pack_for(jurisdiction: str, pack: str) -> None:
+    assert pack_for(jurisdiction) == pack
+
+
+@pytest.mark.parametrize("jurisdiction", ["FR", "", "USA-MA", "U"])
+def test_pack_for_refuses_unknown_jurisdictions(jurisdiction: str) -> None:
+    with pytest.raises(ValueError, match="no policy pack"):
+        pack_for(jurisdiction)
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    for path in POLICY_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("US.yaml", "    limit: 7\n", "    limit: 0\n", r"US\.yaml: rule US\.calls_7_in_7: .*limit"),
+        ("US.yaml", "kind: frequency_cap", "kind: frequency_kap", r"US\.yaml: rule US\.calls_7_in_7: .*kind"),
+        (
+            "US.yaml",
+            'allowed_until: "21:00"',
+            "allowed_until: 21:00",
+            r"US\.yaml: rule US\.quiet_hours: .*HH:MM",
+        ),
+        (
+            "US.yaml",
+            "counted_outcomes: [connected, conversation, no_answer, voicemail]",
+            "counted_outcomes: [connected, ringing]",
+            r"US\.yaml: rule US\.calls_7_in_7: .*counted_outcomes",
+        ),
+        (
+            "US.yaml",
+            '    citation: "12 CFR 1006.14(b)(2)(i)(B)"\n',
+            "",
+            r"US\.yaml: rule US\.conversation_cooldown: citation",
+        ),
+        (
+            "US.yaml",
+            "    days: 7\n    scope: account\n    counted_channels: [voice_call]\n    counted_outcomes: [conv",
+            "    days: 7\n    days: 8\n    scope: account\n    counted_channels: [voice_call]\n    counted_outcomes: [conv",
+            r"US\.yaml: cannot read pack: .*duplicate key 'days'",
+        ),
+        (
+            "CN.yaml",
+            "- id: CN.sms_consent",
+            "- id: US.sms_consent",
+            r"CN\.yaml: rule US\.sms_consent: ids in this pack",
+        ),
+        (
+            "US-MA.yaml",
+            "- id: US-MA.visit_hours",
+            "- id: US-MA.calls_2_in_7",
+            r"US-MA\.yaml: rule US-MA\.calls_2_in_7: "
+            "defined twice",
+        ),
+        ("US-MA.yaml", "extends: US", "extends: GB\nbogus: 1", r"US-MA\.yaml: bogus: Extra inputs"),
+        ("GB.yaml", "pack: GB", "pack: US", r"GB\.yaml: declares pack US"),
+        ("CN.yaml", 'version: "2026.11.1"', "version: latest", r"CN\.yaml: version"),
+        (
+            "GB.yaml",
+            "default_timezones: [Europe/London]",
+            "default_timezones: [Europe/Atlantis]",
+            r"GB\.yaml: default_timezones: .*Europe/Atlantis",
+        ),
+    ],
+)
+def test_a_broken_pack_is_refused_naming_file_and_rule(
+    policy_copy: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    _edit(policy_copy / file, old, new)
+    with pytest.raises(PackError, match=expected):
+        load_all(policy_copy)
+
+
+def test_an_overlay_without_its_base_is_refused(policy_copy: Path) -> None:
+    (policy_copy / "US.yaml").unlink()
+    with pytest.raises(PackError, match=r"US-MA\.yaml: extends US, but US\.yaml does not exist"):
+        load_pack(policy_copy / "US-MA.yaml")
+
+
+def test_an_extends_cycle_is_refused(policy_copy: Path) -> None:
+    _edit(policy_copy / "US.yaml", "title: United States (federal)", "title: x\nextends: US-MA")
+    with pytest.raises(PackError, match="extends cycle"):
+        load_pack(policy_copy / "US-MA.yaml")
+
+
+def test_a_pack_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "CN.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"CN\.yaml: a pack must be a mapping"):
+        load_pack(tmp_path / "CN.yaml")
