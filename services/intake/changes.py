@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from common.contracts import intake as c
+import common.contracts.intake as c
 from intake import repository as repo
 from intake.api import schemas as s
 from intake.domain import validation as v

@@ -13,8 +13,8 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import common.contracts.intake as c
 from common.contracts import Contract
-from common.contracts import intake as c
 from common.crypto import FieldCipher
 from common.messaging.outbox import OutgoingEvent, outbox_row
 from common.problems import field_errors

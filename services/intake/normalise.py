@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from common.contracts import intake as c
+import common.contracts.intake as c
 from common.crypto import FieldCipher
 from intake.api import schemas as s
 from intake.domain import validation as v
