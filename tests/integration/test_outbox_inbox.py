@@ -153,8 +153,8 @@ async def test_consumer_killed_after_applying_before_committing_offsets_applies_
         "consume", schema=roundtrip.SINK, topic=topic, group=group, faults="consumer.after_apply"
     )
     assert await asyncio.to_thread(crashing.wait, 60) == 137
-    # The first event was applied and committed in Postgres, but its offset never reached Kafka.
-    assert len(await _effects(stack, ids)) == 1
+    # The first run of events was applied and committed in Postgres, but its offsets never reached Kafka.
+    assert len(await _effects(stack, ids)) >= 1
 
     peers.start("consume", schema=roundtrip.SINK, topic=topic, group=group)
     await eventually(lambda: _all_applied(stack, ids), timeout_s=60)

@@ -83,6 +83,7 @@ class ConsumerRunner:
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         max_records: int = 500,
+        tx_batch: int = 100,
         crash_points: CrashPoints = NO_CRASHES,
     ) -> None:
         self.name = name
@@ -94,6 +95,7 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
         self._max_records = max_records
+        self._tx_batch = max(1, tx_batch)
         self._crash = crash_points
         self._processed: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -132,14 +134,13 @@ class ConsumerRunner:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 for tp, records in batches.items():
-                    for record in records:
-                        if tp not in consumer.assignment():
-                            # Revoked mid-batch: the new owner replays from the committed offset.
+                    # A partition revoked mid-batch is replayed by its new owner from the committed offset.
+                    for start in range(0, len(records), self._tx_batch):
+                        if tp not in consumer.assignment() or stop.is_set():
                             break
-                        await self._process(record, stop)
-                        self._processed[tp] = record.offset + 1
-                        if stop.is_set():
-                            break
+                        chunk = records[start : start + self._tx_batch]
+                        await self._process_chunk(chunk, stop)
+                        self._processed[tp] = chunk[-1].offset + 1
                 await self.commit_processed()
         finally:
             await self.commit_processed()
@@ -162,7 +163,22 @@ class ConsumerRunner:
         for tp in offsets:
             self._processed.pop(tp, None)
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event) -> None:
+    async def _process_chunk(self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event) -> None:
+        """Apply a run of one partition's records in one transaction (one commit, one fsync); if any
+        of them fails, fall back to one transaction per record so only the bad one is dead-lettered."""
+        work: list[tuple[ConsumerRecord[bytes, bytes], Event[Contract], Handler]] = []
+        for record in records:
+            item = await self._prepare(record, stop)
+            if item is not None:
+                work.append((record, *item))
+        if len(work) > 1 and await self._apply_together(work, stop):
+            return
+        for record, event, handler in work:
+            await self._apply(record, event, handler, stop)
+
+    async def _prepare(
+        self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event
+    ) -> tuple[Event[Contract], Handler] | None:
         try:
             event = decode(record.headers, record.value)
         except (EnvelopeError, UnknownEventTypeError, PayloadError) as exc:
@@ -170,13 +186,56 @@ class ConsumerRunner:
                 type(exc), "invalid_payload"
             )
             await self._dead_letter(record, reason, exc, stop)
-            return
-        bind_trace(event.envelope.traceparent)
+            return None
         handler = self._router.handler_for(event.envelope.type)
         if handler is None:
             CONSUMED.labels(self.name, event.envelope.type, "ignored").inc()
-            return
-        await self._apply(record, event, handler, stop)
+            return None
+        return event, handler
+
+    async def _apply_together(
+        self, work: list[tuple[ConsumerRecord[bytes, bytes], Event[Contract], Handler]], stop: asyncio.Event
+    ) -> bool:
+        """True when the whole run was applied; False sends the caller to record-by-record."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                outcomes = []
+                async with self._sessions() as session, session.begin():
+                    for record, event, handler in work:
+                        bind_trace(event.envelope.traceparent)
+                        fresh = await self._claim(session, record, event)
+                        if fresh:
+                            await handler(session, event)
+                        outcomes.append((event.envelope.type, fresh))
+                self._crash.reach("consumer.after_apply")
+                for ce_type, fresh in outcomes:
+                    CONSUMED.labels(self.name, ce_type, "applied" if fresh else "duplicate").inc()
+                return True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not _is_outage(exc):
+                    return False
+                log.warning("outage; retrying", consumer=self.name, error=str(exc))
+                await sleep_unless(stop, min(self._backoff * 2 ** min(attempt, 5), 5.0))
+                if stop.is_set():
+                    raise
+
+    async def _claim(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], event: Event[Contract]
+    ) -> bool:
+        return await inbox.claim(
+            session,
+            self._inbox,
+            consumer=self.name,
+            event_id=event.envelope.id,
+            ce_type=event.envelope.type,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
 
     async def _apply(
         self,
@@ -189,17 +248,9 @@ class ConsumerRunner:
         while True:
             attempt += 1
             try:
+                bind_trace(event.envelope.traceparent)
                 async with self._sessions() as session, session.begin():
-                    fresh = await inbox.claim(
-                        session,
-                        self._inbox,
-                        consumer=self.name,
-                        event_id=event.envelope.id,
-                        ce_type=event.envelope.type,
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
+                    fresh = await self._claim(session, record, event)
                     if fresh:
                         await handler(session, event)
                 self._crash.reach("consumer.after_apply")
