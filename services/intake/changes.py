@@ -122,7 +122,7 @@ async def _dispute_resolved(
 ) -> None:
     resolution = event.dispute.resolution
     values: dict[str, Any] = {"holds": sorted(set(account.holds) - {"dispute"})}
-    if resolution == "upheld":
+    if resolution == "upheld" and account.status == "open":
         # The borrower was right: the debt as placed is not owed, so collection ends.
         values.update(status="closed", closed_reason="written_off")
     await repo.update_account(ctx.session, account.account_id, **values)
@@ -218,11 +218,14 @@ async def _preferences(ctx: Context, event: s.PreferencesChangedIn, account: Any
         "language": prefs.language,
         "channels": prefs.channels,
     }
-    await repo.update_borrower(ctx.session, account.borrower_id, preferences=stored, language=prefs.language)
+    # A field the lender left out keeps its value; one sent as null clears it.
+    language = prefs.language if "language" in prefs.model_fields_set else account.borrower_language
+    stored["language"] = language
+    await repo.update_borrower(ctx.session, account.borrower_id, preferences=stored, language=language)
     _publish(
         ctx,
         c.PreferencesChanged(
-            **_base(event, account), inconvenient=windows, language=prefs.language, channels=prefs.channels
+            **_base(event, account), inconvenient=windows, language=language, channels=prefs.channels
         ),
         account,
         event,

@@ -219,6 +219,8 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
     for line in lines:
         event: s.AccountPlacedIn = line.event
         ext = event.account.external_account_id
+        if ext in existing and await _placed_by_this_event_meanwhile(ctx, line):
+            continue
         if ext in existing or ext in placed:
             line.errors = [
                 {
@@ -245,6 +247,8 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
                 national_id_hash=sealed.national_id_hash,
                 timezones=sealed.contacts.timezones,
                 language=sealed.language,
+                # a new placement brings the borrower's data back under a new legal basis
+                erased_at=None,
             )
         elif ext_b in new_borrowers:
             borrower_id = new_borrowers[ext_b]
@@ -352,6 +356,17 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
         ctx.session, lender_events, ("tenant", "event_id", "payload_hash", "type", "account_id"), event_rows
     )
     return placed
+
+
+async def _placed_by_this_event_meanwhile(ctx: Context, line: Line) -> bool:
+    """A concurrent copy of this very placement may have committed after the idempotency check
+    read lender_events: then this line is its duplicate, not a second placement."""
+    assert line.event_id is not None
+    prior = (await repo.known_lender_events(ctx.session, ctx.tenant, [line.event_id])).get(line.event_id)
+    if prior is None or prior.payload_hash != line.payload_hash:
+        return False
+    line.status, line.account_id = "duplicate", prior.account_id
+    return True
 
 
 async def _apply_change_line(ctx: Context, line: Line, placed: dict[str, Placed]) -> None:

@@ -53,7 +53,12 @@ async def accounts_by_external(
     if not ids:
         return {}
     stmt = (
-        select(accounts, borrowers.c.holds.label("borrower_holds"), borrowers.c.erased_at)
+        select(
+            accounts,
+            borrowers.c.holds.label("borrower_holds"),
+            borrowers.c.erased_at,
+            borrowers.c.language.label("borrower_language"),
+        )
         .join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
         .where(accounts.c.tenant == tenant, accounts.c.external_account_id.in_(ids))
         .order_by(accounts.c.external_account_id)

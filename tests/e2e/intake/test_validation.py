@@ -1,0 +1,196 @@
+"""Every validation rule answers 422 problem+json naming the bad field, and stores nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e.intake import builders as b
+from tests.e2e.intake.lender import Lender, error_fields
+
+pytestmark = pytest.mark.e2e
+
+Event = dict[str, Any]
+
+
+def _account(**changes: Any) -> Callable[[Event], None]:
+    return lambda event: event["account"].update(changes)
+
+
+def _borrower(**changes: Any) -> Callable[[Event], None]:
+    return lambda event: event["borrower"].update(changes)
+
+
+def _phone(number: str) -> Callable[[Event], None]:
+    return lambda event: event["borrower"]["phones"][0].update(number=number)
+
+
+def _email(address: str) -> Callable[[Event], None]:
+    return lambda event: event["borrower"]["emails"][0].update(address=address)
+
+
+def _top(**changes: Any) -> Callable[[Event], None]:
+    return lambda event: event.update(changes)
+
+
+def _drop(key: str) -> Callable[[Event], None]:
+    return lambda event: event.pop(key)
+
+
+TOMORROW = (date.today() + timedelta(days=2)).isoformat()
+
+PLACEMENT_RULES: dict[str, tuple[Callable[[Event], None], str]] = {
+    "phone too short for China": (_phone("+86123"), "borrower.phones.0.number"),
+    "phone with an unknown country code": (_phone("+999123456789"), "borrower.phones.0.number"),
+    "phone that is not a number": (_phone("call me maybe"), "borrower.phones.0.number"),
+    "national id with a wrong check character": (
+        _borrower(national_id="110105194912310021"),
+        "borrower.national_id",
+    ),
+    "national id born on 31 February": (
+        _borrower(national_id=b.with_check_character("11010519490231002")),
+        "borrower.national_id",
+    ),
+    "e-mail without a domain": (_email("zhang.san@"), "borrower.emails.0.address"),
+    "e-mail with a space": (_email("zhang san@example.cn"), "borrower.emails.0.address"),
+    "e-mail without a dot in the domain": (_email("zhang.san@localhost"), "borrower.emails.0.address"),
+    "lower-case currency": (_account(currency="cny"), "account.currency"),
+    "unknown currency": (_account(currency="XYZ"), "account.currency"),
+    "negative amount": (_account(amount_due_minor=-1), "account.amount_due_minor"),
+    "fractional amount": (_account(amount_due_minor=12345.5), "account.amount_due_minor"),
+    "amount as a string": (_account(amount_due_minor="1234500"), "account.amount_due_minor"),
+    "negative principal": (_account(principal_minor=-100), "account.principal_minor"),
+    "due date in the future": (_account(due_date=TOMORROW), "account.due_date"),
+    "unknown time zone": (_borrower(timezone="Mars/Olympus_Mons"), "borrower.timezone"),
+    "abbreviation for a time zone": (_borrower(timezone="CST"), "borrower.timezone"),
+    "jurisdiction US without a state": (_account(jurisdiction="US"), "account.jurisdiction"),
+    "jurisdiction UK": (_account(jurisdiction="UK"), "account.jurisdiction"),
+    "jurisdiction of no US state": (_account(jurisdiction="US-XX"), "account.jurisdiction"),
+    "unknown event type": (_top(type="account.exploded"), "type"),
+    "missing event_id": (_drop("event_id"), "event_id"),
+    "occurred_at without an offset": (_top(occurred_at="2026-11-29T08:00:00"), "occurred_at"),
+}
+
+
+@pytest.mark.parametrize("rule", list(PLACEMENT_RULES))
+async def test_a_bad_placement_field_is_a_422_naming_it_and_nothing_is_stored(
+    lender: Lender, rule: str
+) -> None:
+    breaks, field = PLACEMENT_RULES[rule]
+    event = b.account_placed()
+    breaks(event)
+
+    response = await lender.post(event)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["status"] == 422
+    assert field in error_fields(response), response.text
+    listed = await lender.accounts(external_account_id=event["account"]["external_account_id"])
+    assert listed.json()["items"] == []
+
+
+async def test_every_bad_field_of_one_event_is_reported_at_once(lender: Lender) -> None:
+    event = b.account_placed()
+    for breaks, _ in (
+        PLACEMENT_RULES["phone too short for China"],
+        PLACEMENT_RULES["national id with a wrong check character"],
+        PLACEMENT_RULES["e-mail without a domain"],
+        PLACEMENT_RULES["lower-case currency"],
+        PLACEMENT_RULES["negative amount"],
+        PLACEMENT_RULES["due date in the future"],
+        PLACEMENT_RULES["unknown time zone"],
+        PLACEMENT_RULES["jurisdiction of no US state"],
+    ):
+        breaks(event)
+    event["third_parties"][0]["phone"] = "+86 12"
+
+    response = await lender.post(event)
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == {
+        "borrower.phones.0.number",
+        "borrower.national_id",
+        "borrower.emails.0.address",
+        "account.currency",
+        "account.amount_due_minor",
+        "account.due_date",
+        "borrower.timezone",
+        "account.jurisdiction",
+        "third_parties.0.phone",
+    }
+
+
+async def test_every_malformed_field_of_one_event_is_reported_at_once(lender: Lender) -> None:
+    event = b.account_placed()
+    del event["event_id"]
+    event["occurred_at"] = "2026-11-29T08:00:00"
+    event["account"]["amount_due_minor"] = 1.5
+    event["borrower"]["phones"][0]["consent_sms"] = "yes"
+
+    response = await lender.post(event)
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == {
+        "event_id",
+        "occurred_at",
+        "account.amount_due_minor",
+        "borrower.phones.0.consent_sms",
+    }
+
+
+CHANGE_RULES: dict[str, tuple[Event, str]] = {
+    "negative payment": ({"payment": {"amount_minor": -5, "paid_at": b.now_iso()}}, "payment.amount_minor"),
+    "zero payment": ({"payment": {"amount_minor": 0, "paid_at": b.now_iso()}}, "payment.amount_minor"),
+    "fractional payment": (
+        {"payment": {"amount_minor": 10.5, "paid_at": b.now_iso()}},
+        "payment.amount_minor",
+    ),
+    "payment time without an offset": (
+        {"payment": {"amount_minor": 5, "paid_at": "2026-11-29T08:00:00"}},
+        "payment.paid_at",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", list(CHANGE_RULES))
+async def test_a_bad_payment_is_a_422_and_the_balance_stays(lender: Lender, rule: str) -> None:
+    placement = b.account_placed()
+    ext = placement["account"]["external_account_id"]
+    account_id = await lender.accept(placement)
+    fields, field = CHANGE_RULES[rule]
+
+    response = await lender.post(b.lender_event("payment.received", ext, **fields))
+
+    assert response.status_code == 422, response.text
+    assert field in error_fields(response), response.text
+    assert (await lender.account(account_id))["paid_minor"] == 0
+
+
+async def test_changes_for_an_account_never_placed_are_rejected_naming_the_account(lender: Lender) -> None:
+    event = b.lender_event("account.recalled", b.fresh("HB-never"), reason="gone")
+
+    response = await lender.post(event)
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == {"account.external_account_id"}
+
+
+async def test_a_missing_time_zone_is_derived_from_every_phone_and_address(lender: Lender) -> None:
+    event = b.us_account_placed(jurisdiction="US-NY", phone=b.US_NY_PHONE, region="HI")
+    assert "timezone" not in event["borrower"]
+
+    account = await lender.account(await lender.accept(event))
+
+    assert account["jurisdiction"] == "US-NY"
+    assert set(account["borrower"]["timezones"]) == {"America/New_York", "Pacific/Honolulu"}
+
+
+async def test_a_declared_time_zone_is_kept_as_the_only_one(lender: Lender) -> None:
+    event = b.us_account_placed(timezone="america/chicago")
+
+    account = await lender.account(await lender.accept(event))
+
+    assert account["borrower"]["timezones"] == ["America/Chicago"]
