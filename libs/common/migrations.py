@@ -48,7 +48,8 @@ def run_env(metadata: MetaData) -> None:
         return name == schema if type_ == "schema" else True
 
     def migrate(connection: Connection) -> None:
-        connection.execute(text(f'SET search_path TO "{schema}"'))
+        # The schema must not be the default one, or autogenerate would compare it as 'no schema'.
+        connection.execute(text("SET search_path TO public"))
         context.configure(
             connection=connection,
             target_metadata=metadata,

@@ -57,7 +57,18 @@ def build_router(deps: Deps) -> EventRouter:
         "contact.attempted": _contact_attempted,
         "optout.received": _opted_out,
     }
-    audited_only = ("account.updated", "payment.received", "borrower.erased")
+    audited_only = (
+        "account.updated",
+        "payment.received",
+        "borrower.erased",
+        "promise.made",
+        "promise.kept",
+        "promise.broken",
+        "plan.created",
+        "plan.installment_missed",
+        "plan.completed",
+        "collection.escalated",
+    )
     for ce_type in (*effects, *audited_only):
         router.on(ce_type)(_audited(effects.get(ce_type), deps))
     return router

@@ -1,27 +1,51 @@
-"""The reminders service: `uvicorn reminders.app:create_app --factory --port <port>`."""
+"""The reminders service: `uvicorn reminders.app:create_app --factory --port 8002`."""
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
-from common.clock import Clock
-from common.messaging.consumer import EventRouter
-from common.service import ServiceSpec, create_service_app
+from common.clock import Clock, SystemClock
+from common.service import Runtime, ServiceSpec, create_service_app
 from reminders import __doc__ as description
 from reminders import tables
+from reminders.api.routes import router
+from reminders.channels import Channels, HttpGateway, ProviderConfig, SmtpMailer
+from reminders.handlers import build_router
 from reminders.settings import RemindersSettings
+from reminders.workers import Workers
 
-TOPIC = "reminders.v1"
+
+def build_channels(settings: RemindersSettings) -> Channels:
+    """The sandbox in dev and tests; a real deployment points the two gateways at two providers."""
+    providers = [
+        ProviderConfig(name="primary", base_url=settings.sandbox_url),
+        ProviderConfig(name="secondary", base_url=settings.secondary_gateway_url or settings.sandbox_url),
+    ]
+    gateway = HttpGateway(providers=providers, client=httpx.AsyncClient())
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    return Channels.of(gateway=gateway, mailer=mailer)
 
 
 def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or RemindersSettings()
+    clock = clock or SystemClock()
     spec = ServiceSpec(
         name="reminders",
-        version="0.1.0",
+        version="0.2.0",
         description=description or "",
         outbox=tables.outbox,
         inbox=tables.inbox,
+        api=[router],
         subscriptions=["intake.v1", "compliance.v1"],
-        events=EventRouter(),
+        events=build_router(clock),
     )
-    return create_service_app(spec, settings or RemindersSettings(), clock=clock)
+
+    async def on_startup(app: FastAPI, runtime: Runtime) -> None:
+        app.state.settings = settings
+        channels = build_channels(settings)
+        app.state.channels = channels
+        if settings.start_workers:
+            Workers(runtime=runtime, settings=settings, channels=channels).start()
+
+    return create_service_app(spec, settings, clock=clock, on_startup=on_startup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import BaseServiceSettings
@@ -11,3 +12,20 @@ class RemindersSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REMINDERS_", extra="ignore", frozen=True)
 
     service_name: str = "reminders"
+    dispatch_interval_s: float = 0.1
+    planner_interval_s: float = 60.0
+    senders: int = 2
+    # Providers: SMS, voice and push go to the primary HTTP gateway, failing over to the secondary.
+    sandbox_url: str = "http://127.0.0.1:8025"
+    secondary_gateway_url: str | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "reminders@collections.invalid"
+    # Compliance lints strategy templates on save.
+    compliance_url: str = "http://127.0.0.1:8004"
+    # Provider webhooks may sign with HMAC-SHA256 instead of sending a token.
+    webhook_secret: SecretStr | None = None
+    agency_name: str = "Example Collections"
+    agency_phone: str = "+1 800 555 0100"
+    pay_url: str = "https://pay.example/collections"
+    unsubscribe_url: str = "https://pay.example/unsubscribe"

@@ -1,6 +1,10 @@
-"""Tables of the reminders schema; no other service reads them."""
+"""Tables of the reminders schema: its view of accounts, durable reminder jobs, call tasks, promises,
+plans, strategies and inbound messages. Contact points stay as the enc:v1 tokens intake published."""
 
 from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, Table, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from common.db import make_metadata
 from common.messaging.tables import inbox_table, outbox_table
@@ -11,3 +15,140 @@ metadata = make_metadata(SCHEMA)
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("borrower_id", UUID(as_uuid=True), nullable=False),
+    Column("external_account_id", Text, nullable=False),
+    Column("jurisdiction", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount_due_minor", BigInteger, nullable=False),
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),
+    Column("due_date", Date, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("holds", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("opted_out", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("timezones", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("language", Text),
+    # {"phones": [{id, number (enc), consent_sms, is_mobile}],
+    #  "emails": [{id, address (enc), consent, employer}]}
+    Column("contacts", JSONB, nullable=False, server_default="{}"),
+    Column("strategy", Text, nullable=False),
+    Column("variant", Text, nullable=False),
+    Column("steps_done", ARRAY(Integer), nullable=False, server_default="{}"),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_accounts_borrower_id", "borrower_id"),
+)
+
+# One row per reminder the strategy wants sent; the state machine is in reminders.domain.jobs.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("borrower_id", UUID(as_uuid=True), nullable=False),
+    Column("step_dpd", Integer, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("not_before", DateTime(timezone=True)),
+    Column("request_id", Text),
+    Column("permit_id", UUID(as_uuid=True)),
+    Column("permit_expires_at", DateTime(timezone=True)),
+    Column("contact_point_id", Text),
+    Column("reasons", JSONB, nullable=False, server_default="[]"),
+    Column("provider", Text),
+    Column("provider_message_id", Text),
+    Column("delivery", Text),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The same step of the same account is planned once, however often its trigger is replayed.
+    UniqueConstraint("account_id", "step_dpd", "channel"),
+    Index("ix_jobs_due", "state", "due_at"),
+    Index("ix_jobs_request_id", "request_id"),
+)
+
+call_tasks = Table(
+    "call_tasks",
+    metadata,
+    Column("task_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("borrower_id", UUID(as_uuid=True), nullable=False),
+    Column("job_id", UUID(as_uuid=True), unique=True),
+    Column("agent_id", Text),
+    Column("state", Text, nullable=False, server_default="open"),
+    Column("contact_point_id", Text),
+    Column("permit_id", UUID(as_uuid=True)),
+    Column("permit_expires_at", DateTime(timezone=True)),
+    Column("outcome", Text),
+    Column("outcome_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_call_tasks_agent_id_state", "agent_id", "state"),
+)
+
+promises = Table(
+    "promises",
+    metadata,
+    Column("promise_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("state", Text, nullable=False, server_default="active"),
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),
+    Column("source", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_promises_account_id", "account_id"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("plan_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    # [{due_date, amount_minor, paid_minor, state: open|paid|missed}]
+    Column("installments", JSONB, nullable=False),
+    Column("state", Text, nullable=False, server_default="active"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_plans_account_id", "account_id"),
+)
+
+strategies = Table(
+    "strategies",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("document", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Look-up of a phone or e-mail (keyed hash) to the accounts it belongs to, for inbound messages.
+contact_points = Table(
+    "contact_points",
+    metadata,
+    Column("contact_point_id", Text, primary_key=True),
+    Column("account_id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("borrower_id", UUID(as_uuid=True), nullable=False),
+    Column("channel", Text, nullable=False),
+)
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("message_id", UUID(as_uuid=True), primary_key=True),
+    Column("contact_point_id", Text, nullable=False),
+    Column("account_id", UUID(as_uuid=True)),
+    Column("text_sealed", Text, nullable=False),
+    Column("keyword", Text),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

@@ -149,7 +149,8 @@ def bootstrap(layout: Layout) -> None:
             f"GRANT CONNECT ON DATABASE {layout.database} TO {owner}, {service}",
             f"GRANT USAGE ON SCHEMA {service} TO {service}",
             f"ALTER ROLE {service} SET search_path = {service}",
-            f"ALTER ROLE {owner} SET search_path = {service}",
+            # The owner keeps the default search_path: Alembic must see its schema by name, not as default.
+            f"ALTER ROLE {owner} RESET search_path",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {service} "
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {service}",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {service} "

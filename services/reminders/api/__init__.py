@@ -1,0 +1,1 @@
+"""Reminders' HTTP API: strategies, jobs, call tasks, contact logging, promises, plans, webhooks."""

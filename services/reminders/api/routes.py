@@ -1,0 +1,498 @@
+"""Reminders' routes. Every change publishes through the outbox in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from typing import Annotated, Any
+
+import httpx
+import phonenumbers
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import ValidationError
+
+import common.contracts.contact as k
+import common.contracts.intake as c
+from common.auth import Principal, Role, ensure_tenant, get_principal, require_roles
+from common.crypto import mask_phone
+from common.db import unit_of_work
+from common.problems import ProblemError, field_errors
+from reminders import promises
+from reminders import repository as repo
+from reminders.api import schemas as s
+from reminders.domain.strategy import Strategy, load_default
+from reminders.outgoing import publish
+
+router = APIRouter(prefix="/v1", tags=["reminders"])
+
+Ops = Annotated[Principal, Depends(require_roles(Role.OPS))]
+Agent = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS))]
+Reader = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS, Role.COMPLIANCE))]
+
+# Replies that opt a number out of SMS at once (TCPA keywords, CN carriers' 退订/TD/T).
+STOP_WORDS = frozenset(
+    {
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",
+        "revoke",
+        "opt out",
+        "optout",
+        "退订",
+        "td",
+        "t",
+    }
+)
+MESSAGE_CHANNELS = ("sms", "email", "push")
+
+
+async def _account(request: Request, principal: Principal, account_id: uuid.UUID) -> Any:
+    async with request.app.state.runtime.sessions() as session:
+        row = await repo.account(session, account_id)
+    if row is None:
+        raise ProblemError(404, "not found")
+    ensure_tenant(principal, row.tenant)
+    return row
+
+
+# --- strategies ---------------------------------------------------------------------------------
+
+
+@router.put(
+    "/strategies/{name}",
+    summary="Save a dunning strategy; every template is linted by compliance",
+    response_model=s.StrategyOut,
+)
+async def put_strategy(
+    name: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    request: Request,
+    principal: Ops,
+    document: Annotated[dict[str, Any], Body()],
+) -> s.StrategyOut:
+    try:
+        strategy = Strategy.model_validate(document)
+    except ValidationError as exc:
+        raise ProblemError(
+            422, "the strategy did not validate", errors=field_errors(exc.errors(include_url=False))
+        ) from None
+    findings = await _lint(request, strategy)
+    if findings:
+        raise ProblemError(
+            422, "compliance refused templates of this strategy", title="Templates refused", errors=findings
+        )
+    async with unit_of_work(request.app.state.runtime.sessions) as session:
+        version = await repo.save_strategy(session, principal.tenant, name, strategy.model_dump(mode="json"))
+    return s.StrategyOut(name=name, version=version, document=strategy.model_dump(mode="json"))
+
+
+async def _lint(request: Request, strategy: Strategy) -> list[dict[str, str]]:
+    """Ask compliance to lint every template, with the caller's own token."""
+    url = f"{request.app.state.settings.compliance_url}/v1/templates:lint"
+    headers = {"Authorization": request.headers.get("authorization", "")}
+    findings: list[dict[str, str]] = []
+    steps = [("steps", i, st) for i, st in enumerate(strategy.steps)]
+    for v, variant in enumerate(strategy.variants):
+        steps += [(f"variants.{v}.steps", i, st) for i, st in enumerate(variant.steps or [])]
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            for path, i, step in steps:
+                if step.channel not in MESSAGE_CHANNELS:
+                    continue
+                for language, body in (step.templates or {}).items():
+                    subject = (step.subject or {}).get(language)
+                    reply = await client.post(
+                        url,
+                        headers=headers,
+                        json={
+                            "jurisdiction": strategy.jurisdiction,
+                            "channel": step.channel,
+                            "language": language,
+                            "body": body,
+                            "subject": subject,
+                        },
+                    )
+                    if reply.status_code != 200:
+                        raise ProblemError(502, f"compliance could not lint a template ({reply.status_code})")
+                    for f in reply.json()["findings"]:
+                        findings.append(
+                            {
+                                "field": f"{path}.{i}.templates.{language}",
+                                "message": f["message"],
+                                "rule": f["rule"],
+                                "category": f["category"],
+                            }
+                        )
+    except httpx.HTTPError as exc:
+        raise ProblemError(
+            503, f"compliance is not reachable to lint templates: {type(exc).__name__}"
+        ) from None
+    return findings
+
+
+@router.get(
+    "/strategies/{name}",
+    summary="A saved strategy, or a built-in one (builtin-CN, builtin-US, builtin-GB)",
+    response_model=s.StrategyOut,
+)
+async def get_strategy(
+    name: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    request: Request,
+    principal: Reader,
+) -> s.StrategyOut:
+    if name.startswith("builtin-"):
+        try:
+            strategy = load_default(name.removeprefix("builtin-"))
+        except (KeyError, ValueError, FileNotFoundError):
+            raise ProblemError(404, f"no built-in strategy {name!r}") from None
+        return s.StrategyOut(name=name, version=0, document=strategy.model_dump(mode="json"))
+    async with request.app.state.runtime.sessions() as session:
+        row = await repo.strategy(session, principal.tenant, name)
+    if row is None:
+        raise ProblemError(404, f"no strategy {name!r}")
+    return s.StrategyOut(name=name, version=row.version, document=row.document)
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/accounts/{account_id}/reminders",
+    summary="The account's reminder jobs and their states",
+    response_model=s.JobsOut,
+)
+async def account_reminders(account_id: uuid.UUID, request: Request, principal: Reader) -> s.JobsOut:
+    await _account(request, principal, account_id)
+    async with request.app.state.runtime.sessions() as session:
+        rows = await repo.jobs_of(session, account_id)
+    return s.JobsOut(
+        account_id=str(account_id),
+        items=[
+            s.JobOut(
+                job_id=str(j.job_id),
+                step_dpd=j.step_dpd,
+                channel=j.channel,
+                state=j.state,
+                due_at=j.due_at,
+                not_before=j.not_before,
+                permit_id=str(j.permit_id) if j.permit_id else None,
+                permit_expires_at=j.permit_expires_at,
+                reasons=j.reasons,
+                delivery=j.delivery,
+                provider=j.provider,
+                updated_at=j.updated_at,
+            )
+            for j in rows
+        ],
+    )
+
+
+# --- call tasks and contact logging ----------------------------------------------------------------
+
+
+@router.get(
+    "/call-tasks",
+    summary="An agent's open call tasks (assigning free ones up to 20)",
+    response_model=s.CallTasksOut,
+)
+async def list_call_tasks(
+    request: Request,
+    principal: Agent,
+    agent_id: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00-\x1f]*$")] = None,
+) -> s.CallTasksOut:
+    if principal.role == Role.AGENT:
+        if agent_id not in (None, principal.sub):
+            raise ProblemError(403, "an agent sees only their own call tasks")
+        agent_id = principal.sub
+    runtime = request.app.state.runtime
+    async with unit_of_work(runtime.sessions) as session:
+        if agent_id is not None:
+            await repo.assign_call_tasks(session, principal.tenant, agent_id, up_to=20)
+        tasks = await repo.call_tasks_of(session, principal.tenant, agent_id)
+        items = []
+        for t in tasks:
+            account = await repo.account(session, t.account_id)
+            phone = _task_phone(runtime.cipher, account, t.contact_point_id)
+            own = principal.role == Role.AGENT and t.agent_id == principal.sub
+            items.append(
+                s.CallTaskOut(
+                    task_id=str(t.task_id),
+                    account_id=str(t.account_id),
+                    agent_id=t.agent_id,
+                    phone=phone if own or phone is None else mask_phone(phone),
+                    permit_expires_at=t.permit_expires_at,
+                    created_at=t.created_at,
+                )
+            )
+    return s.CallTasksOut(items=items)
+
+
+def _task_phone(cipher: Any, account: Any, contact_point_id: str | None) -> str | None:
+    for p in (account.contacts or {}).get("phones", []) if account else []:
+        if p["id"] == contact_point_id:
+            return str(cipher.decrypt(p["number"], context=c.CTX_PHONE))
+    return None
+
+
+@router.post(
+    "/call-tasks/{task_id}/outcome",
+    summary="What happened on a call; counted in the compliance ledger",
+    response_model=s.Recorded,
+    status_code=201,
+)
+async def call_outcome(
+    task_id: uuid.UUID, body: s.CallOutcomeIn, request: Request, principal: Agent
+) -> s.Recorded:
+    runtime = request.app.state.runtime
+    async with unit_of_work(runtime.sessions) as session:
+        task = await repo.call_task(session, task_id, lock=True)
+        if task is None:
+            raise ProblemError(404, "not found")
+        ensure_tenant(principal, task.tenant)
+        if principal.role == Role.AGENT and task.agent_id != principal.sub:
+            raise ProblemError(403, "this call task is assigned to another agent")
+        if task.state != "open":
+            raise ProblemError(409, f"this call task is already {task.state}")
+        await repo.update_call_task(session, task_id, state="done", outcome=body.outcome, outcome_at=body.at)
+        account = await repo.account(session, task.account_id)
+        await publish(
+            session,
+            k.ContactAttempted(
+                attempt_id=f"task:{task_id}",
+                account_id=str(task.account_id),
+                borrower_id=str(task.borrower_id),
+                channel="voice_call",
+                outcome=body.outcome,
+                at=body.at,
+                permit_id=str(task.permit_id) if task.permit_id else None,
+                contact_point_id=task.contact_point_id,
+                agent_id=principal.sub,
+            ),
+            tenant=task.tenant,
+            borrower_id=task.borrower_id,
+            account_id=task.account_id,
+        )
+        if body.promise is not None:
+            await promises.make_promise(
+                session,
+                account,
+                amount_minor=body.promise.amount_minor,
+                due_date=body.promise.due_date,
+                source="call",
+                at=body.at,
+            )
+    return s.Recorded(status="recorded", id=f"task:{task_id}")
+
+
+@router.post(
+    "/contacts",
+    summary="Log a contact made outside a task (desk phone, inbound call)",
+    response_model=s.Recorded,
+    status_code=201,
+)
+async def log_contact(body: s.ContactIn, request: Request, principal: Agent) -> s.Recorded:
+    account = await _account(request, principal, body.account_id)
+    attempt_id = f"manual:{uuid.uuid4()}"
+    async with unit_of_work(request.app.state.runtime.sessions) as session:
+        await publish(
+            session,
+            k.ContactAttempted(
+                attempt_id=attempt_id,
+                account_id=str(account.account_id),
+                borrower_id=str(account.borrower_id),
+                channel=body.channel,
+                recipient=body.recipient,
+                direction=body.direction,
+                outcome=body.outcome,
+                at=body.at,
+                agent_id=body.agent_id or principal.sub,
+            ),
+            tenant=account.tenant,
+            borrower_id=account.borrower_id,
+            account_id=account.account_id,
+        )
+    return s.Recorded(status="recorded", id=attempt_id)
+
+
+# --- promises and plans ---------------------------------------------------------------------------
+
+
+@router.post("/promises", summary="Record a promise to pay", response_model=s.PromiseOut, status_code=201)
+async def create_promise(body: s.PromiseIn, request: Request, principal: Agent) -> s.PromiseOut:
+    account = await _account(request, principal, body.account_id)
+    runtime = request.app.state.runtime
+    async with unit_of_work(runtime.sessions) as session:
+        promise_id = await promises.make_promise(
+            session,
+            account,
+            amount_minor=body.amount_minor,
+            due_date=body.due_date,
+            source=body.source,
+            at=runtime.clock.now(),
+        )
+        row = next(
+            p for p in await repo.promises_of(session, account.account_id) if p.promise_id == promise_id
+        )
+    return _promise_out(row)
+
+
+def _promise_out(p: Any) -> s.PromiseOut:
+    return s.PromiseOut(
+        promise_id=str(p.promise_id),
+        account_id=str(p.account_id),
+        amount_minor=p.amount_minor,
+        paid_minor=p.paid_minor,
+        due_date=p.due_date,
+        state=p.state,
+        source=p.source,
+        created_at=p.created_at,
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/promises", summary="The account's promises", response_model=list[s.PromiseOut]
+)
+async def list_promises(account_id: uuid.UUID, request: Request, principal: Reader) -> list[s.PromiseOut]:
+    await _account(request, principal, account_id)
+    async with request.app.state.runtime.sessions() as session:
+        return [_promise_out(p) for p in await repo.promises_of(session, account_id)]
+
+
+@router.post("/plans", summary="Record a repayment plan", response_model=s.PlanOut, status_code=201)
+async def create_plan(body: s.PlanIn, request: Request, principal: Agent) -> s.PlanOut:
+    account = await _account(request, principal, body.account_id)
+    dates = [i.due_date for i in body.installments]
+    if dates != sorted(dates) or len(set(dates)) != len(dates):
+        raise ProblemError(
+            422,
+            "installments must have distinct dates in order",
+            errors=[{"field": "installments", "message": "dates out of order or repeated"}],
+        )
+    runtime = request.app.state.runtime
+    async with unit_of_work(runtime.sessions) as session:
+        plan_id = await promises.make_plan(
+            session,
+            account,
+            installments=[(i.due_date, i.amount_minor) for i in body.installments],
+            at=runtime.clock.now(),
+        )
+        row = next(p for p in await repo.plans_of(session, account.account_id) if p.plan_id == plan_id)
+    return _plan_out(row)
+
+
+def _plan_out(p: Any) -> s.PlanOut:
+    return s.PlanOut(
+        plan_id=str(p.plan_id),
+        account_id=str(p.account_id),
+        installments=p.installments,
+        state=p.state,
+        created_at=p.created_at,
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/plans", summary="The account's repayment plans", response_model=list[s.PlanOut]
+)
+async def list_plans(account_id: uuid.UUID, request: Request, principal: Reader) -> list[s.PlanOut]:
+    await _account(request, principal, account_id)
+    async with request.app.state.runtime.sessions() as session:
+        return [_plan_out(p) for p in await repo.plans_of(session, account_id)]
+
+
+# --- provider webhooks ----------------------------------------------------------------------------
+
+
+async def webhook_caller(request: Request) -> Principal | None:
+    """Ops token, or the provider's HMAC-SHA256 signature of the raw body (X-Signature: sha256=<hex>)."""
+    secret = request.app.state.settings.webhook_secret
+    signature = request.headers.get("x-signature")
+    if signature and secret is not None:
+        expected = hmac.new(
+            secret.get_secret_value().encode(), await request.body(), hashlib.sha256
+        ).hexdigest()
+        if hmac.compare_digest(signature.removeprefix("sha256="), expected):
+            return None
+        raise ProblemError(401, "the webhook signature does not match")
+    principal = await get_principal(request)
+    if principal.role not in (Role.OPS, Role.ADMIN):
+        raise ProblemError(403, f"role {principal.role.value!r} may not call provider webhooks")
+    return principal
+
+
+Webhook = Annotated[Principal | None, Depends(webhook_caller)]
+
+
+@router.post(
+    "/inbound/sms",
+    summary="An SMS reply; STOP and its equivalents opt the number out at once",
+    response_model=s.InboundOut,
+)
+async def inbound_sms(body: s.InboundSmsIn, request: Request, caller: Webhook) -> s.InboundOut:
+    try:
+        number = phonenumbers.parse(body.from_, None)
+    except phonenumbers.NumberParseException:
+        raise ProblemError(
+            422, "`from` must be an E.164 number", errors=[{"field": "from", "message": "not E.164"}]
+        ) from None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    runtime = request.app.state.runtime
+    point_id = runtime.cipher.lookup_hash(e164, purpose="phone")
+    keyword = body.text.strip().lower()
+    stop = keyword in STOP_WORDS
+    async with unit_of_work(runtime.sessions) as session:
+        points = await repo.accounts_by_contact_point(session, point_id)
+        if caller is not None:
+            points = [p for p in points if caller.can_access_tenant(p.tenant)]
+        await repo.insert_inbound(
+            session,
+            message_id=uuid.uuid4(),
+            contact_point_id=point_id,
+            account_id=points[0].account_id if points else None,
+            text_sealed=runtime.cipher.encrypt(body.text, context="reminders.inbound_text"),
+            keyword=keyword if stop else None,
+            received_at=body.received_at,
+        )
+        if not points:
+            return s.InboundOut(status="unknown_sender", accounts=0)
+        if not stop:
+            return s.InboundOut(status="kept", accounts=len(points))
+        for p in points:
+            account = await repo.account(session, p.account_id, lock=True)
+            await repo.update_account(
+                session, p.account_id, opted_out=sorted(set(account.opted_out) | {"sms"})
+            )
+            await repo.cancel_pending(
+                session, [p.account_id], reason="the borrower replied STOP", channels=["sms"]
+            )
+            await publish(
+                session,
+                k.OptOutReceived(
+                    account_id=str(p.account_id),
+                    borrower_id=str(p.borrower_id),
+                    channel="sms",
+                    contact_point_id=point_id,
+                    keyword=keyword,
+                    received_at=body.received_at,
+                ),
+                tenant=p.tenant,
+                borrower_id=p.borrower_id,
+                account_id=p.account_id,
+            )
+    return s.InboundOut(status="opted_out", accounts=len(points))
+
+
+@router.post("/receipts/{provider}", summary="A provider's delivery receipt", response_model=s.Recorded)
+async def receipt(
+    provider: Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")],
+    body: s.ReceiptIn,
+    request: Request,
+    caller: Webhook,
+) -> s.Recorded:
+    async with unit_of_work(request.app.state.runtime.sessions) as session:
+        updated = await repo.record_receipt(session, body.provider_message_id, status=body.status)
+    if not updated:
+        raise ProblemError(404, "no message with this provider_message_id")
+    return s.Recorded(status="recorded", id=body.provider_message_id)

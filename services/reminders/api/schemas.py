@@ -1,0 +1,146 @@
+"""Request and response bodies of the reminders API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Outcome = Literal[
+    "delivered",
+    "failed",
+    "bounced",
+    "busy",
+    "no_answer",
+    "voicemail",
+    "connected",
+    "conversation",
+    "wrong_number",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PromiseIn(_In):
+    account_id: uuid.UUID
+    amount_minor: int = Field(gt=0, le=10**15)
+    due_date: date
+    source: Literal["call", "visit", "inbound", "ops"] = "ops"
+
+
+class PromiseOut(BaseModel):
+    promise_id: str
+    account_id: str
+    amount_minor: int
+    paid_minor: int
+    due_date: date
+    state: str
+    source: str
+    created_at: datetime
+
+
+class InstallmentIn(_In):
+    due_date: date
+    amount_minor: int = Field(gt=0, le=10**15)
+
+
+class PlanIn(_In):
+    account_id: uuid.UUID
+    installments: list[InstallmentIn] = Field(min_length=1, max_length=120)
+
+
+class PlanOut(BaseModel):
+    plan_id: str
+    account_id: str
+    installments: list[dict[str, Any]]
+    state: str
+    created_at: datetime
+
+
+class JobOut(BaseModel):
+    job_id: str
+    step_dpd: int
+    channel: str
+    state: str
+    due_at: datetime
+    not_before: datetime | None
+    permit_id: str | None
+    permit_expires_at: datetime | None
+    reasons: list[dict[str, Any]]
+    delivery: str | None
+    provider: str | None
+    updated_at: datetime
+
+
+class JobsOut(BaseModel):
+    account_id: str
+    items: list[JobOut]
+
+
+class CallTaskOut(BaseModel):
+    task_id: str
+    account_id: str
+    agent_id: str | None
+    phone: str | None
+    permit_expires_at: datetime | None
+    created_at: datetime
+
+
+class CallTasksOut(BaseModel):
+    items: list[CallTaskOut]
+
+
+class PromiseInCall(_In):
+    amount_minor: int = Field(gt=0, le=10**15)
+    due_date: date
+
+
+class CallOutcomeIn(_In):
+    outcome: Outcome
+    at: AwareDatetime
+    promise: PromiseInCall | None = None
+
+
+class ContactIn(_In):
+    account_id: uuid.UUID
+    channel: Literal["voice_call", "sms", "email", "push", "letter"]
+    direction: Literal["outbound", "inbound"]
+    recipient: Literal["debtor", "third_party"] = "debtor"
+    outcome: Outcome
+    at: AwareDatetime
+    agent_id: str | None = Field(default=None, max_length=128, pattern=r"^[^\x00-\x1f]*$")
+
+
+class Recorded(BaseModel):
+    status: Literal["recorded"]
+    id: str
+
+
+class InboundSmsIn(_In):
+    from_: str = Field(alias="from", min_length=3, max_length=32, pattern=r"^[^\x00-\x1f]*$")
+    to: str = Field(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f]*$")
+    text: str = Field(max_length=2000)
+    received_at: AwareDatetime
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InboundOut(BaseModel):
+    status: Literal["opted_out", "kept", "unknown_sender"]
+    accounts: int
+
+
+class ReceiptIn(_In):
+    provider_message_id: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]*$")
+    status: Literal["delivered", "failed", "bounced"]
+    at: AwareDatetime | None = None
+
+
+class StrategyOut(BaseModel):
+    name: str
+    version: int
+    document: dict[str, Any]

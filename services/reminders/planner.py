@@ -1,0 +1,116 @@
+"""Turning a strategy into reminder jobs for an account as its days past due grow, and escalating."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import common.contracts.reminders as r
+from reminders import repository as repo
+from reminders.domain.strategy import (
+    Strategy,
+    assign_variant,
+    due_steps,
+    escalation_due,
+    load_default,
+    steps_for,
+)
+from reminders.outgoing import publish
+
+BUILTIN = "builtin"
+# A promise or plan pauses the ladder until its date plus this grace.
+PROMISE_GRACE = timedelta(days=2)
+
+
+def local_today(timezones: list[str], now: datetime) -> date:
+    zone = timezones[0] if timezones else "UTC"
+    try:
+        return now.astimezone(ZoneInfo(zone)).date()
+    except (KeyError, ValueError):
+        return now.date()
+
+
+def days_past_due(due: date, today: date) -> int:
+    return max((today - due).days, 0)
+
+
+async def strategy_for(session: AsyncSession, *, tenant: str, name: str, jurisdiction: str) -> Strategy:
+    if name != BUILTIN:
+        row = await repo.strategy(session, tenant, name)
+        if row is not None:
+            return Strategy.model_validate(row.document)
+    return load_default(jurisdiction)
+
+
+async def choose_strategy(
+    session: AsyncSession, *, tenant: str, account_id: uuid.UUID, jurisdiction: str
+) -> tuple[str, str]:
+    """The tenant's own `default` strategy when it saved one, else the jurisdiction's built-in one."""
+    name = "default" if await repo.strategy(session, tenant, "default") is not None else BUILTIN
+    strategy = await strategy_for(session, tenant=tenant, name=name, jurisdiction=jurisdiction)
+    return name, assign_variant(strategy, str(account_id)).name
+
+
+async def plan(session: AsyncSession, account: Any, *, now: datetime) -> int:
+    """Plan the jobs now due for an open account; returns how many were added."""
+    if account.status != "open":
+        return 0
+    strategy = await strategy_for(
+        session, tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
+    )
+    dpd = days_past_due(account.due_date, local_today(list(account.timezones), now))
+    promises = await repo.promises_of(session, account.account_id)
+    plans = await repo.plans_of(session, account.account_id)
+    paused = any(p.state == "active" and now.date() <= p.due_date + PROMISE_GRACE for p in promises)
+    active_plan = any(p.state == "active" for p in plans)
+    added = 0
+    if not paused and not active_plan:
+        variant = next((v for v in strategy.variants if v.name == account.variant), strategy.variants[0])
+        steps = due_steps(steps_for(strategy, variant), dpd=dpd, done=set(account.steps_done))
+        rows = [
+            {
+                "job_id": uuid.uuid4(),
+                "tenant": account.tenant,
+                "account_id": account.account_id,
+                "borrower_id": account.borrower_id,
+                "step_dpd": step.dpd,
+                "channel": step.channel,
+                "state": "planned",
+                "due_at": now,
+            }
+            for step in steps
+        ]
+        added = await repo.plan_jobs(session, rows)
+        if steps:
+            done = sorted(set(account.steps_done) | {s.dpd for s in steps})
+            await repo.update_account(session, account.account_id, steps_done=done)
+    balance = account.amount_due_minor - account.paid_minor
+    target = escalation_due(
+        strategy,
+        dpd=dpd,
+        amount_minor=balance,
+        active_promise=any(p.state == "active" for p in promises),
+        active_plan=active_plan,
+    )
+    if target is not None and account.escalated_at is None:
+        await repo.update_account(session, account.account_id, escalated_at=now)
+        await publish(
+            session,
+            r.CollectionEscalated(
+                account_id=str(account.account_id),
+                borrower_id=str(account.borrower_id),
+                at=now,
+                to=target,
+                reason=f"DPD {dpd}, {balance} {account.currency} outstanding, no active promise or plan",
+                dpd=dpd,
+                amount_minor=balance,
+            ),
+            tenant=account.tenant,
+            borrower_id=account.borrower_id,
+            account_id=account.account_id,
+        )
+    return added

@@ -1,0 +1,255 @@
+"""Every SQL statement of the reminders service. Nothing here commits: the unit of work does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reminders.domain.jobs import PENDING
+from reminders.tables import (
+    accounts,
+    call_tasks,
+    contact_points,
+    inbound_messages,
+    jobs,
+    plans,
+    promises,
+    strategies,
+)
+
+
+async def insert_account(session: AsyncSession, **values: Any) -> bool:
+    stmt = insert(accounts).values(**values).on_conflict_do_nothing().returning(accounts.c.account_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def account(session: AsyncSession, account_id: uuid.UUID, *, lock: bool = False) -> Any:
+    stmt = select(accounts).where(accounts.c.account_id == account_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def accounts_of_borrower(session: AsyncSession, borrower_id: uuid.UUID) -> list[Any]:
+    return list((await session.execute(select(accounts).where(accounts.c.borrower_id == borrower_id))).all())
+
+
+async def update_account(session: AsyncSession, account_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(accounts).where(accounts.c.account_id == account_id).values(**values))
+
+
+async def open_accounts(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Any]:
+    stmt = select(accounts).where(accounts.c.status == "open").order_by(accounts.c.account_id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(accounts.c.account_id > after)
+    return list((await session.execute(stmt)).all())
+
+
+async def add_contact_points(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(contact_points).values(list(rows)).on_conflict_do_nothing())
+
+
+async def accounts_by_contact_point(session: AsyncSession, contact_point_id: str) -> list[Any]:
+    stmt = select(contact_points).where(contact_points.c.contact_point_id == contact_point_id)
+    return list((await session.execute(stmt)).all())
+
+
+async def plan_jobs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert jobs, ignoring steps already planned for the account; returns how many are new."""
+    if not rows:
+        return 0
+    stmt = insert(jobs).values(list(rows)).on_conflict_do_nothing().returning(jobs.c.job_id)
+    return len((await session.execute(stmt)).all())
+
+
+async def cancel_pending(
+    session: AsyncSession,
+    account_ids: Sequence[uuid.UUID],
+    *,
+    reason: str,
+    channels: Sequence[str] | None = None,
+) -> int:
+    """Cancel every pending job (and open call task) of these accounts; returns the jobs cancelled."""
+    cond = and_(jobs.c.account_id.in_(account_ids), jobs.c.state.in_(PENDING))
+    if channels is not None:
+        cond = and_(cond, jobs.c.channel.in_(channels))
+    result = await session.execute(
+        update(jobs)
+        .where(cond)
+        .values(
+            state="cancelled",
+            reasons=[{"rule": "reminders.stopped", "message": reason}],
+            updated_at=func.now(),
+        )
+        .returning(jobs.c.job_id)
+    )
+    cancelled = len(result.all())
+    task_cond = and_(call_tasks.c.account_id.in_(account_ids), call_tasks.c.state == "open")
+    if channels is None or "call_task" in channels:
+        await session.execute(update(call_tasks).where(task_cond).values(state="cancelled"))
+    return cancelled
+
+
+async def claim_due_jobs(
+    session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int
+) -> list[Any]:
+    """Jobs due to ask for a permit: planned and due, deferred past not_before, or waiting too long."""
+    stmt = (
+        select(jobs)
+        .where(
+            or_(
+                and_(jobs.c.state == "planned", jobs.c.due_at <= now),
+                and_(jobs.c.state == "deferred", jobs.c.not_before <= now),
+                and_(jobs.c.state == "awaiting_permit", jobs.c.updated_at < stale_before),
+            )
+        )
+        .order_by(jobs.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def claim_sendable_job(session: AsyncSession) -> Any:
+    stmt = (
+        select(jobs)
+        .where(jobs.c.state == "sending")
+        .order_by(jobs.c.updated_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).first()
+
+
+async def job_by_request(session: AsyncSession, request_id: str) -> Any:
+    stmt = select(jobs).where(jobs.c.request_id == request_id).with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def update_job(session: AsyncSession, job_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(jobs).where(jobs.c.job_id == job_id).values(updated_at=func.now(), **values))
+
+
+async def jobs_of(session: AsyncSession, account_id: uuid.UUID) -> list[Any]:
+    stmt = select(jobs).where(jobs.c.account_id == account_id).order_by(jobs.c.created_at, jobs.c.step_dpd)
+    return list((await session.execute(stmt)).all())
+
+
+async def insert_call_task(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(call_tasks).values(**values).on_conflict_do_nothing())
+
+
+async def assign_call_tasks(session: AsyncSession, tenant: str, agent_id: str, *, up_to: int) -> None:
+    """Give an agent open unassigned tasks of the tenant until they hold `up_to`."""
+    held = (
+        await session.execute(
+            select(func.count()).where(call_tasks.c.agent_id == agent_id, call_tasks.c.state == "open")
+        )
+    ).scalar_one()
+    if held >= up_to:
+        return
+    free = (
+        select(call_tasks.c.task_id)
+        .where(call_tasks.c.tenant == tenant, call_tasks.c.state == "open", call_tasks.c.agent_id.is_(None))
+        .order_by(call_tasks.c.created_at)
+        .limit(up_to - held)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(update(call_tasks).where(call_tasks.c.task_id.in_(free)).values(agent_id=agent_id))
+
+
+async def call_tasks_of(session: AsyncSession, tenant: str | None, agent_id: str | None) -> list[Any]:
+    stmt = select(call_tasks).where(call_tasks.c.state == "open").order_by(call_tasks.c.created_at).limit(500)
+    if tenant is not None:
+        stmt = stmt.where(call_tasks.c.tenant == tenant)
+    if agent_id is not None:
+        stmt = stmt.where(call_tasks.c.agent_id == agent_id)
+    return list((await session.execute(stmt)).all())
+
+
+async def call_task(session: AsyncSession, task_id: uuid.UUID, *, lock: bool = False) -> Any:
+    stmt = select(call_tasks).where(call_tasks.c.task_id == task_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def update_call_task(session: AsyncSession, task_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(call_tasks).where(call_tasks.c.task_id == task_id).values(**values))
+
+
+async def insert_promise(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(promises).values(**values))
+
+
+async def promises_of(session: AsyncSession, account_id: uuid.UUID) -> list[Any]:
+    stmt = select(promises).where(promises.c.account_id == account_id).order_by(promises.c.created_at)
+    return list((await session.execute(stmt)).all())
+
+
+async def update_promise(session: AsyncSession, promise_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(promises).where(promises.c.promise_id == promise_id).values(**values))
+
+
+async def due_promises(session: AsyncSession, *, before: datetime) -> list[Any]:
+    stmt = (
+        select(promises).where(promises.c.state == "active", promises.c.due_date < before.date()).limit(500)
+    )
+    return list((await session.execute(stmt.with_for_update(skip_locked=True))).all())
+
+
+async def insert_plan(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(plans).values(**values))
+
+
+async def plans_of(session: AsyncSession, account_id: uuid.UUID) -> list[Any]:
+    stmt = select(plans).where(plans.c.account_id == account_id).order_by(plans.c.created_at)
+    return list((await session.execute(stmt)).all())
+
+
+async def update_plan(session: AsyncSession, plan_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(plans).where(plans.c.plan_id == plan_id).values(**values))
+
+
+async def active_plans(session: AsyncSession) -> list[Any]:
+    stmt = select(plans).where(plans.c.state == "active").limit(500).with_for_update(skip_locked=True)
+    return list((await session.execute(stmt)).all())
+
+
+async def strategy(session: AsyncSession, tenant: str, name: str) -> Any:
+    stmt = select(strategies).where(strategies.c.tenant == tenant, strategies.c.name == name)
+    return (await session.execute(stmt)).first()
+
+
+async def save_strategy(session: AsyncSession, tenant: str, name: str, document: dict[str, Any]) -> int:
+    new = insert(strategies).values(tenant=tenant, name=name, document=document)
+    upsert = new.on_conflict_do_update(
+        index_elements=[strategies.c.tenant, strategies.c.name],
+        set_={
+            "document": new.excluded.document,
+            "version": strategies.c.version + 1,
+            "updated_at": func.now(),
+        },
+    ).returning(strategies.c.version)
+    return int((await session.execute(upsert)).scalar_one())
+
+
+async def insert_inbound(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(inbound_messages).values(**values))
+
+
+async def record_receipt(session: AsyncSession, provider_message_id: str, *, status: str) -> bool:
+    result = await session.execute(
+        update(jobs)
+        .where(jobs.c.provider_message_id == provider_message_id)
+        .values(delivery=status, updated_at=func.now())
+        .returning(jobs.c.job_id)
+    )
+    return result.first() is not None

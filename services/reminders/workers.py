@@ -1,0 +1,335 @@
+"""The background loops of reminders: dispatch due jobs to compliance, send permitted ones exactly
+once, and plan the ladder as days pass. Each claims its rows with FOR UPDATE SKIP LOCKED, so any
+number of replicas can run them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import common.contracts.contact as k
+import common.contracts.intake as c
+from common.aio import sleep_unless
+from common.db import unit_of_work
+from common.messaging.outbox import OutgoingEvent, enqueue
+from common.service import Runtime
+from reminders import planner, promises
+from reminders import repository as repo
+from reminders.channels import Channels
+from reminders.channels.base import OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
+from reminders.domain.jobs import PERMIT_CHANNEL, AccountView, permit_usable, stop_reason
+from reminders.domain.strategy import Step, choose_language, steps_for
+from reminders.outgoing import SOURCE, TOPIC, publish
+from reminders.settings import RemindersSettings
+from reminders.tables import outbox
+from reminders.templates import render
+
+log = structlog.get_logger(__name__)
+
+# A job waiting this long for a permit asks again (compliance may have been down).
+PERMIT_WAIT = timedelta(minutes=5)
+MAX_SEND_TRIES = 5
+
+
+@dataclass
+class Workers:
+    runtime: Runtime
+    settings: RemindersSettings
+    channels: Channels
+
+    def start(self) -> None:
+        loops: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
+            ("dispatch", self.dispatch_due, self.settings.dispatch_interval_s),
+            ("plan", self.plan_ladder, self.settings.planner_interval_s),
+        ]
+        loops += [
+            (f"send-{n}", self.send_one, self.settings.dispatch_interval_s)
+            for n in range(self.settings.senders)
+        ]
+        for name, step, idle in loops:
+            self.runtime.tasks.append(
+                asyncio.create_task(self._loop(name, step, idle), name=f"reminders-{name}")
+            )
+
+    async def _loop(self, name: str, step: Callable[[], Awaitable[bool]], idle_s: float) -> None:
+        stop = self.runtime.stop
+        while not stop.is_set():
+            try:
+                busy = await step()
+            except Exception as exc:  # noqa: BLE001 - a failing pass is retried; its transaction rolled back
+                log.warning("reminders loop pass failed", loop=name, error=str(exc))
+                busy = False
+            if not busy:
+                await sleep_unless(stop, idle_s)
+
+    # --- dispatch: due jobs ask compliance for a permit -------------------------------------------
+
+    async def dispatch_due(self) -> bool:
+        now = self.runtime.clock.now()
+        async with unit_of_work(self.runtime.sessions) as session:
+            due = await repo.claim_due_jobs(session, now=now, stale_before=now - PERMIT_WAIT, limit=500)
+            requests: list[OutgoingEvent] = []
+            for job in due:
+                request = await self._prepare_request(session, job, now)
+                if request is not None:
+                    requests.append(request)
+            await enqueue(session, outbox, requests, source=SOURCE)
+        return len(due) == 500
+
+    async def _prepare_request(self, session: AsyncSession, job: Any, now: datetime) -> OutgoingEvent | None:
+        account = await repo.account(session, job.account_id)
+        if account is None:
+            return None
+        channel, point, reason = await _reachable(session, account, job)
+        if reason is not None or point is None:
+            await repo.update_job(
+                session,
+                job.job_id,
+                state="cancelled",
+                reasons=[{"rule": "reminders.precheck", "message": reason or "no contact point"}],
+            )
+            return None
+        request_id = str(uuid.uuid4())
+        await repo.update_job(
+            session,
+            job.job_id,
+            state="awaiting_permit",
+            request_id=request_id,
+            contact_point_id=point["id"],
+            channel=channel,
+        )
+        return OutgoingEvent(
+            topic=TOPIC,
+            key=str(job.borrower_id),
+            data=k.PermitRequested(
+                request_id=request_id,
+                requester="reminders",
+                account_id=str(job.account_id),
+                borrower_id=str(job.borrower_id),
+                channel=PERMIT_CHANNEL[channel],
+                at=now,
+                contact_point_id=point["id"],
+                job_id=str(job.job_id),
+            ),
+            tenant=job.tenant,
+            subject=str(job.account_id),
+        )
+
+    # --- send: exactly once, holding the job's row lock across the provider call ------------------
+
+    async def send_one(self) -> bool:
+        now = self.runtime.clock.now()
+        async with unit_of_work(self.runtime.sessions) as session:
+            job = await repo.claim_sendable_job(session)
+            if job is None:
+                return False
+            account = await repo.account(session, job.account_id)
+            reason = stop_reason(_view(account), job.channel)
+            if reason is not None:
+                await repo.update_job(
+                    session,
+                    job.job_id,
+                    state="cancelled",
+                    reasons=[{"rule": "reminders.recheck", "message": reason}],
+                )
+                return True
+            if not permit_usable(job.permit_expires_at, now):
+                # Too late to use this permit: ask for a fresh one rather than send on an expired one.
+                await repo.update_job(session, job.job_id, state="planned", due_at=now, permit_id=None)
+                return True
+            if job.channel == "call_task":
+                await self._hand_to_agents(session, job)
+                return True
+            await self._deliver(session, job, account, now)
+        return True
+
+    async def _hand_to_agents(self, session: AsyncSession, job: Any) -> None:
+        await repo.insert_call_task(
+            session,
+            task_id=uuid.uuid4(),
+            tenant=job.tenant,
+            account_id=job.account_id,
+            borrower_id=job.borrower_id,
+            job_id=job.job_id,
+            contact_point_id=job.contact_point_id,
+            permit_id=job.permit_id,
+            permit_expires_at=job.permit_expires_at,
+        )
+        await repo.update_job(session, job.job_id, state="sent", delivery="handed_to_agents")
+
+    async def _deliver(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> None:
+        try:
+            message = await self._message(session, job, account, now)
+            result = await self.channels.deliver(message)
+        except TransientDeliveryError as exc:
+            tries = job.tries + 1
+            state = "failed" if tries >= MAX_SEND_TRIES else "sending"
+            await repo.update_job(session, job.job_id, tries=tries, state=state, delivery=str(exc)[:500])
+            if state == "failed":
+                await self._attempted(session, job, outcome="failed", now=now)
+            return
+        except PermanentDeliveryError as exc:
+            await repo.update_job(session, job.job_id, state="failed", delivery=str(exc)[:500])
+            await self._attempted(session, job, outcome="failed", now=now)
+            return
+        self.runtime.crash_points.reach("reminders.after_send")
+        await repo.update_job(
+            session,
+            job.job_id,
+            state="sent",
+            provider=result.provider,
+            provider_message_id=result.provider_message_id,
+            delivery=result.status,
+        )
+        await self._attempted(
+            session, job, outcome="delivered", now=now, provider_message_id=result.provider_message_id
+        )
+
+    async def _attempted(
+        self,
+        session: AsyncSession,
+        job: Any,
+        *,
+        outcome: str,
+        now: datetime,
+        provider_message_id: str | None = None,
+    ) -> None:
+        await publish(
+            session,
+            k.ContactAttempted(
+                attempt_id=f"job:{job.job_id}",
+                account_id=str(job.account_id),
+                borrower_id=str(job.borrower_id),
+                channel=PERMIT_CHANNEL[job.channel],
+                outcome=outcome,
+                at=now,
+                permit_id=str(job.permit_id) if job.permit_id else None,
+                contact_point_id=job.contact_point_id,
+                provider_message_id=provider_message_id,
+            ),
+            tenant=job.tenant,
+            borrower_id=job.borrower_id,
+            account_id=job.account_id,
+        )
+
+    async def _message(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> OutgoingMessage:
+        step = await _step_of(session, account, job)
+        content: Any = step
+        if step is not None and step.channel != job.channel:
+            content = step.fallback if step.fallback and step.fallback.channel == job.channel else None
+        if content is None or not content.templates:
+            raise PermanentDeliveryError(f"the strategy has no {job.channel} template for DPD {job.step_dpd}")
+        language = choose_language(content.templates, account.language)
+        context = self._context(account, now, job.step_dpd)
+        body = render(content.templates[language], context)
+        subject = None
+        if content.subject and language in content.subject:
+            subject = render(content.subject[language], context)
+        point = next(p for p in _points(account, job.channel) if p["id"] == job.contact_point_id)
+        cipher = self.runtime.cipher
+        if job.channel == "email":
+            to = cipher.decrypt(point["address"], context=c.CTX_EMAIL)
+        else:
+            to = cipher.decrypt(point["number"], context=c.CTX_PHONE)
+        headers = {"List-Unsubscribe": f"<{self.settings.unsubscribe_url}>"} if job.channel == "email" else {}
+        return OutgoingMessage(
+            channel="voice_call" if job.channel == "voice" else job.channel,
+            to=to,
+            body=body,
+            subject=subject,
+            idempotency_key=str(job.job_id),
+            headers=headers,
+        )
+
+    def _context(self, account: Any, now: datetime, step_dpd: int) -> dict[str, Any]:
+        balance = max(account.amount_due_minor - account.paid_minor, 0)
+        return {
+            "lender_name": account.tenant,
+            "amount": f"{balance / 100:,.2f}",
+            "currency": account.currency,
+            "due_date": account.due_date.isoformat(),
+            "dpd": planner.days_past_due(account.due_date, planner.local_today(list(account.timezones), now)),
+            "agency_name": self.settings.agency_name,
+            "agency_phone": self.settings.agency_phone,
+            "pay_url": self.settings.pay_url,
+        }
+
+    # --- plan: the ladder grows with DPD; promises and plans are swept ----------------------------
+
+    async def plan_ladder(self) -> bool:
+        now = self.runtime.clock.now()
+        after = None
+        while True:
+            async with unit_of_work(self.runtime.sessions) as session:
+                batch = await repo.open_accounts(session, after=after, limit=500)
+                for account in batch:
+                    await planner.plan(session, account, now=now)
+            if len(batch) < 500:
+                break
+            after = batch[-1].account_id
+        async with unit_of_work(self.runtime.sessions) as session:
+            await promises.sweep(session, now=now)
+        return False
+
+
+async def _step_of(session: AsyncSession, account: Any, job: Any) -> Step | None:
+    strategy = await planner.strategy_for(
+        session, tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
+    )
+    variant = next((v for v in strategy.variants if v.name == account.variant), strategy.variants[0])
+    return next((s for s in steps_for(strategy, variant) if s.dpd == job.step_dpd), None)
+
+
+async def _reachable(
+    session: AsyncSession, account: Any, job: Any
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    """The channel and contact point a job can use now, falling back as its step allows (SMS → e-mail),
+    or the reason it cannot go ahead."""
+    channel, reason = job.channel, stop_reason(_view(account), job.channel)
+    point = _contact_point(account, channel) if reason is None else None
+    if point is None:
+        step = await _step_of(session, account, job)
+        fallback = step.fallback if step is not None else None
+        if fallback is not None and stop_reason(_view(account), fallback.channel) is None:
+            fallback_point = _contact_point(account, fallback.channel)
+            if fallback_point is not None:
+                return fallback.channel, fallback_point, None
+    if reason is None and point is None:
+        reason = (
+            "no app device on file for push"
+            if channel == "push"
+            else f"no {channel} contact point with consent"
+        )
+    return channel, point, reason
+
+
+def _view(account: Any) -> AccountView:
+    return AccountView(
+        status=account.status,
+        holds=frozenset(account.holds),
+        opted_out=frozenset(account.opted_out),
+        balance_minor=account.amount_due_minor - account.paid_minor,
+    )
+
+
+def _points(account: Any, channel: str) -> list[dict[str, Any]]:
+    contacts = account.contacts or {}
+    return list(contacts.get("emails" if channel == "email" else "phones", []))
+
+
+def _contact_point(account: Any, channel: str) -> dict[str, Any] | None:
+    points = _points(account, channel)
+    if channel == "sms":
+        usable = [p for p in points if p.get("consent_sms") and p.get("is_mobile")]
+    elif channel == "email":
+        usable = [p for p in points if p.get("consent") and not p.get("employer")]
+    else:
+        usable = points
+    return usable[0] if usable else None
