@@ -74,7 +74,7 @@ async def run(*, accounts: int = 500, requests: int = 5_000, timeout_s: float = 
         await producer.flush()
     finally:
         await producer.stop()
-    decided, waited = await wait_for_count(
+    decided, _ = await wait_for_count(
         layout.superuser_dsn(), DECIDED, tenant, target=requests, timeout_s=timeout_s
     )
     elapsed = time.perf_counter() - start

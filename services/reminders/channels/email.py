@@ -42,8 +42,8 @@ class _RetryableError(Exception):
 def message_id(idempotency_key: str, sender: str) -> str:
     """The Message-ID of every send under `idempotency_key`: `<sha256 prefix@sender's domain>`."""
     digest = hashlib.sha256(f"reminders.email:{idempotency_key}".encode()).hexdigest()[:40]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "reminders.invalid"
-    return f"<{digest}@{domain}>"
+    _, at, domain = parseaddr(sender)[1].rpartition("@")
+    return f"<{digest}@{domain if at and domain else 'reminders.invalid'}>"
 
 
 def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
@@ -52,6 +52,8 @@ def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
     if refused:
         raise PermanentDeliveryError(f"e-mail headers not allowed: {', '.join(refused)}")
     email = EmailMessage(policy=_POLICY)
+    # Body first: set_content drops every Content-* header set before it (Content-Language).
+    email.set_content(message.body, charset="utf-8")
     try:
         email["From"] = sender
         email["To"] = message.to
@@ -63,7 +65,6 @@ def build_email(message: OutgoingMessage, *, sender: str) -> EmailMessage:
                 email[name] = message.headers[name]
     except ValueError as exc:  # a CR or LF in a header value, or an unparsable address
         raise PermanentDeliveryError(f"e-mail header rejected: {type(exc).__name__}") from exc
-    email.set_content(message.body, charset="utf-8")
     return email
 
 
