@@ -6,6 +6,7 @@ import asyncio
 import os
 from pathlib import Path
 
+import httpx
 import orjson
 import typer
 
@@ -20,7 +21,9 @@ stack_cli = typer.Typer(no_args_is_help=True, help="The local dev stack.")
 dlq_cli = typer.Typer(no_args_is_help=True, help="Inspect and replay dead-lettered events.")
 app.add_typer(token_cli, name="token")
 app.add_typer(stack_cli, name="stack")
+audit_cli = typer.Typer(no_args_is_help=True, help="Check the tamper-evident audit trail.")
 app.add_typer(dlq_cli, name="dlq")
+app.add_typer(audit_cli, name="audit")
 
 
 def _signing_key() -> Path:
@@ -77,6 +80,44 @@ def dlq_replay(
     """Publish dead letters back to their original topic, with their original headers and key."""
     count = asyncio.run(dlq.replay(_bootstrap(), topic, ce_ids=set(ce_id), limit=limit))
     typer.echo(f"replayed {count} event(s) to {topic}")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    url: str = typer.Option("", help="compliance base URL (default: the dev stack's)"),
+    tenant: str = typer.Option("platform", help="tenant named in the minted admin token"),
+) -> None:
+    """Ask compliance to walk the whole chain; exits 1 and names the first bad entry if any."""
+    key = _signing_key()
+    if not key.exists():
+        typer.echo(f"no signing key at {key}; run `make up` first", err=True)
+        raise typer.Exit(2)
+    base = url or Layout().service_url("compliance")
+    token = issue_token(key.read_bytes(), sub="collectctl", role=Role.ADMIN, tenant=tenant, ttl_s=300)
+    reply = httpx.get(f"{base}/v1/audit/verify", headers={"Authorization": f"Bearer {token}"}, timeout=600)
+    reply.raise_for_status()
+    result = reply.json()
+    typer.echo(orjson.dumps(result).decode())
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+@audit_cli.command("verify-export")
+def audit_verify_export(
+    export: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="an NDJSON file from /v1/audit/export"
+    ),
+    public_key: Path = typer.Option(
+        ..., exists=True, dir_okay=False, help="the audit checkpoint public key (PEM)"
+    ),
+) -> None:
+    """Verify an export offline: chain, content digests and the signed checkpoint."""
+    from common.auditfile import verify_export_file
+
+    result = verify_export_file(export.read_bytes().splitlines(), public_key.read_bytes())
+    typer.echo(orjson.dumps(result).decode())
+    if not result["ok"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:
