@@ -23,6 +23,7 @@ from reminders import repository as repo
 from reminders.api import schemas as s
 from reminders.domain.strategy import Strategy, load_default
 from reminders.outgoing import publish
+from reminders.templates import check_template
 
 router = APIRouter(prefix="/v1", tags=["reminders"])
 
@@ -79,6 +80,14 @@ async def put_strategy(
         raise ProblemError(
             422, "the strategy did not validate", errors=field_errors(exc.errors(include_url=False))
         ) from None
+    unknown = [
+        {"field": f"steps.{i}.templates.{lang}", "message": problem}
+        for i, step in enumerate(strategy.steps)
+        for lang, body in (step.templates or {}).items()
+        for problem in check_template(body)
+    ]
+    if unknown:
+        raise ProblemError(422, "templates use unknown variables or bad syntax", errors=unknown)
     findings = await _lint(request, strategy)
     if findings:
         raise ProblemError(
