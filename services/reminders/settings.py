@@ -14,7 +14,7 @@ class RemindersSettings(BaseServiceSettings):
     service_name: str = "reminders"
     dispatch_interval_s: float = 0.1
     planner_interval_s: float = 60.0
-    senders: int = 2
+    senders: int = 6
     # Providers: SMS, voice and push go to the primary HTTP gateway, failing over to the secondary.
     sandbox_url: str = "http://127.0.0.1:8025"
     secondary_gateway_url: str | None = None
