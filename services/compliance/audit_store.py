@@ -107,10 +107,12 @@ async def verify(session: AsyncSession) -> VerifyResult:
     collected = [e async for e in entries()]
     result = verify_chain(collected)
     if bad_content is not None and (result.first_bad_seq is None or bad_content < result.first_bad_seq):
+        # As for a broken link: count and head are those of the intact entries before the bad one.
+        intact = [e for e in collected if e.seq < bad_content]
         return VerifyResult(
             ok=False,
-            entries=result.entries,
-            head=result.head,
+            entries=len(intact),
+            head=intact[-1].hash if intact else None,
             first_bad_seq=bad_content,
             problem=f"entry {bad_content}: content does not match its digest",
         )

@@ -33,10 +33,7 @@ def state_from_rows(account: Any, borrower: Any, *, tenant_allows_visits: bool) 
         timezones=tuple(borrower.timezones),
         holds=frozenset(account.holds) | frozenset(borrower.holds),
         channel_opt_outs=frozenset(borrower.channel_opt_outs),
-        consents={
-            cp: Consent(**{k: v for k, v in c.items() if k in _CONSENT_FIELDS})
-            for cp, c in borrower.consents.items()
-        },
+        consents={cp: _consent(c) for cp, c in borrower.consents.items()},
         preferences=tuple(
             InconvenientWindow(weekdays=frozenset(w["days"]), start=_time(w["start"]), end=_time(w["end"]))
             for w in prefs.get("inconvenient", [])
