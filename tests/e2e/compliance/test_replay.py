@@ -1,0 +1,128 @@
+"""Every stored decision keeps what the engine saw; replayed against its pack it gives the same answer."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from compliance.domain.engine import evaluate
+from compliance.domain.packs import load_all, pack_for
+from compliance.views import restore
+from tests.e2e.compliance.desk import (
+    Desk,
+    Placed,
+    midday_zone,
+    next_local,
+    rules_of,
+    unreachable_by_reminders,
+)
+from tests.e2e.intake import builders as b
+
+pytestmark = pytest.mark.e2e
+
+PERMIT_TTL = timedelta(minutes=15)  # the service's default (COMPLIANCE_PERMIT_TTL_S)
+
+
+async def stored(pg: asyncpg.Pool, permit_id: str) -> dict[str, Any]:
+    row = await pg.fetchrow("SELECT * FROM compliance.decisions WHERE permit_id = $1::uuid", permit_id)
+    assert row is not None, permit_id
+    decision = dict(row)
+    for column in ("snapshot", "reasons", "request", "evaluated_rules"):
+        decision[column] = json.loads(decision[column])
+    return decision
+
+
+def replay(decision: dict[str, Any]) -> dict[str, Any]:
+    request, state, ledger = restore(decision["snapshot"])
+    pack = load_all()[pack_for(state.jurisdiction)]
+    again = evaluate(request, state, ledger, pack, permit_ttl=PERMIT_TTL)
+    return {
+        "outcome": again.outcome,
+        "reasons": [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in again.reasons],
+        "not_before": again.not_before,
+        "expires_at": again.expires_at,
+        "policy": again.policy,
+        "evaluated_rules": again.evaluated_rules,
+    }
+
+
+async def decisions_to_replay(desk: Desk, cn: Placed, us: Placed, zone: str) -> list[dict[str, Any]]:
+    """A spread of answers: allows, a quiet-hours and an inconvenient-time deferral, a ledger
+    deferral, consent and hold denials."""
+    phone, email = await desk.contact_point(us, "phone"), await desk.contact_point(us, "email")
+    answers = [
+        await desk.permit(us, channel="sms", contact_point_id=phone),
+        await desk.permit(us, channel="voice_call", autodialed=True, contact_point_id=phone),
+        await desk.permit(cn, channel="voice_call", at=next_local(zone, 23)),
+        await desk.permit(cn, channel="sms"),
+    ]
+    for _ in range(3):
+        permit = await desk.permit(cn, channel="voice_call")
+        answers.append(permit)
+        await desk.attempt(cn, channel="voice_call", outcome="connected", permit_id=permit["permit_id"])
+    answers.append(await desk.permit(cn, channel="voice_call"))
+    inconvenient = {
+        "inconvenient": [
+            {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "12:00", "end": "14:00"}
+        ]
+    }
+    await desk.lender.accept(
+        b.lender_event("borrower.preferences_changed", us.external_account_id, preferences=inconvenient)
+    )
+    answers.append(
+        await desk.verdict_settles(
+            us.account_id, lambda d: d["outcome"] == "defer", channel="email", contact_point_id=email
+        )
+    )
+    answers.append(await desk.permit(us, channel="email", contact_point_id=email))
+    await desk.lender.accept(
+        b.lender_event("borrower.flagged", cn.external_account_id, flag="bankrupt", set=True)
+    )
+    await desk.verdict_settles(cn.account_id, lambda d: d["outcome"] == "deny", channel="email")
+    answers.append(await desk.permit(cn, channel="email"))
+    return [a for a in answers if "permit_id" in a]
+
+
+async def test_every_stored_decision_replays_to_the_same_answer(desk: Desk, pg: asyncpg.Pool) -> None:
+    zone = midday_zone()
+    cn = await desk.place(unreachable_by_reminders(b.account_placed(timezone=zone)))
+    us = await desk.place(b.us_account_placed(timezone=zone))  # consented SMS: reminders may decide too
+
+    answers = await decisions_to_replay(desk, cn, us, zone)
+
+    assert answers[0]["outcome"] == "allow", answers[0]  # SMS with the consent given at placement
+    outcomes = {(a["outcome"], frozenset(rules_of(a))) for a in answers}
+    assert ("allow", frozenset()) in outcomes
+    assert ("deny", frozenset({"US.tcpa_prior_express_consent"})) in outcomes
+    assert ("deny", frozenset({"CN.sms_consent"})) in outcomes
+    assert ("defer", frozenset({"CN.quiet_hours"})) in outcomes
+    assert ("defer", frozenset({"CN.connected_calls_per_day"})) in outcomes
+    assert ("defer", frozenset({"US.quiet_hours"})) in outcomes
+    assert ("deny", frozenset({"CN.bankruptcy"})) in outcomes
+    assert len(answers) == 10
+
+    # Every decision on both accounts, the reminders service's own requests included.
+    rows = await pg.fetch(
+        "SELECT permit_id FROM compliance.decisions WHERE account_id = ANY($1::uuid[])",
+        [cn.account_id, us.account_id],
+    )
+    permit_ids = {str(r["permit_id"]) for r in rows}
+    assert {a["permit_id"] for a in answers} <= permit_ids
+    mine = {a["permit_id"]: a for a in answers}
+    for permit_id in permit_ids:
+        decision = await stored(pg, permit_id)
+        pack = load_all()[pack_for(decision["snapshot"]["state"]["jurisdiction"])]
+        assert decision["policy"] == pack.version_tag
+        again = replay(decision)
+        assert again == {key: decision[key] for key in again}, (decision, again)
+        if permit_id in mine:
+            answer = mine[permit_id]
+            assert (answer["outcome"], answer["policy"], answer["reasons"]) == (
+                again["outcome"],
+                again["policy"],
+                again["reasons"],
+            )
