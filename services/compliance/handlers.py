@@ -233,7 +233,10 @@ async def decide(
 ) -> tuple[Decision, dict[str, Any]]:
     """Evaluate one request against the borrower's state and ledger (the caller holds the row lock)."""
     state = state_from_rows(account, borrower, tenant_allows_visits=tenant in deps.visit_tenants)
-    ledger = ledger_from_rows(await repo.attempts(session, account.borrower_id, until=request.at))
+    ledger = ledger_from_rows(
+        await repo.attempts(session, account.borrower_id, until=request.at),
+        reserved=await repo.outstanding_permits(session, account.borrower_id, at=request.at),
+    )
     pack = deps.packs[pack_for(account.jurisdiction)]
     return evaluate(request, state, ledger, pack, permit_ttl=deps.permit_ttl), snapshot(
         request, state, ledger

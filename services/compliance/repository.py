@@ -130,3 +130,16 @@ async def denial_report(
         "outcomes": {r.outcome: r.n for r in outcomes},
         "rules": [{"outcome": r.outcome, "rule": r.rule, "count": r.n} for r in rules],
     }
+
+
+async def outstanding_permits(session: AsyncSession, borrower_id: uuid.UUID, *, at: datetime) -> list[Any]:
+    """Allowed permits of a borrower not used yet and not expired at `at`: contacts that may still happen."""
+    stmt = select(
+        decisions.c.request, decisions.c.channel, decisions.c.account_id, decisions.c.decided_at
+    ).where(
+        decisions.c.borrower_id == borrower_id,
+        decisions.c.outcome == "allow",
+        decisions.c.used_at.is_(None),
+        decisions.c.expires_at > at,
+    )
+    return list((await session.execute(stmt)).all())

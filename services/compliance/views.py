@@ -59,22 +59,34 @@ def _consent(stored: dict[str, Any]) -> Consent:
     )
 
 
-def ledger_from_rows(rows: Sequence[Any]) -> Ledger:
-    return Ledger(
-        attempts=tuple(
-            Attempt(
-                at=r.at,
-                channel=r.channel,
-                outcome=r.outcome,
-                contact_point_id=r.contact_point_id,
-                account_id=str(r.account_id),
-                borrower_id=str(r.borrower_id),
-                recipient=r.recipient,
-            )
-            for r in rows
-            if r.direction == "outbound"
+def ledger_from_rows(rows: Sequence[Any], *, reserved: Sequence[Any] = ()) -> Ledger:
+    """Outbound attempts, plus each allowed permit not yet used as a `reserved` attempt at its time."""
+    attempts = [
+        Attempt(
+            at=r.at,
+            channel=r.channel,
+            outcome=r.outcome,
+            contact_point_id=r.contact_point_id,
+            account_id=str(r.account_id),
+            borrower_id=str(r.borrower_id),
+            recipient=r.recipient,
         )
-    )
+        for r in rows
+        if r.direction == "outbound"
+    ]
+    attempts += [
+        Attempt(
+            at=datetime.fromisoformat(p.request["at"]),
+            channel=p.channel,
+            outcome="reserved",
+            contact_point_id=p.request.get("contact_point_id"),
+            account_id=str(p.account_id),
+            borrower_id=p.request["borrower_id"],
+            recipient=p.request.get("recipient", "debtor"),
+        )
+        for p in reserved
+    ]
+    return Ledger(attempts=tuple(sorted(attempts, key=lambda a: a.at)))
 
 
 def _jsonable(value: Any) -> Any:

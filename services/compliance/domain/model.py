@@ -43,6 +43,9 @@ Outcome = Literal[
     "moved",
     "wrong_address",
     "unsafe",
+    # An allowed permit not yet used: frequency caps count it, so a burst of requests cannot
+    # collect more permits than the cap allows contacts.
+    "reserved",
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DecisionOutcome = Literal["allow", "deny", "defer"]

@@ -9,8 +9,12 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from compliance.domain.packs import load_all
 from tests.e2e.compliance.desk import Desk, midday_zone, next_local, rules_of, unreachable_by_reminders
 from tests.e2e.intake import builders as b
+
+# The tag of the CN pack as shipped; decisions must name it.
+CN_POLICY = load_all()["CN"].version_tag
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +35,7 @@ async def test_an_allowed_request_is_answered_with_a_permit_that_expires(desk: D
     assert decided["borrower_id"] == placed.borrower_id
     assert decided["outcome"] == "allow", decided
     assert decided["reasons"] == []
-    assert decided["policy"] == "CN@2026.11.1"
+    assert decided["policy"] == CN_POLICY
     assert datetime.fromisoformat(decided["expires_at"]) == at + timedelta(minutes=15)
     assert decided["not_before"] is None
     assert (decided["channel"], decided["recipient"], decided["job_id"]) == ("voice_call", "debtor", job_id)
@@ -61,7 +65,7 @@ async def test_a_request_in_quiet_hours_is_deferred_to_eight_next_morning_and_an
     assert not_before.date() == late.astimezone(SHANGHAI).date() + timedelta(days=1)
     assert (not_before.hour, not_before.minute, not_before.second) == (8, 0, 0)
     assert decided["expires_at"] is None
-    assert decided["policy"] == "CN@2026.11.1"
+    assert decided["policy"] == CN_POLICY
 
     # The same request again (a redelivery by a new relay, so a new ce_id): no second decision.
     second_ce_id = await desk.publish(placed, request)
@@ -87,7 +91,7 @@ async def test_a_request_in_quiet_hours_is_deferred_to_eight_next_morning_and_an
     assert stored["outcome"] == "defer"
     assert [r["rule"] for r in stored["reasons"]] == ["CN.quiet_hours"]
     assert stored["reasons"][0]["citation"] == reason["citation"]
-    assert stored["policy"] == "CN@2026.11.1"
+    assert stored["policy"] == CN_POLICY
     assert datetime.fromisoformat(stored["not_before"]) == datetime.fromisoformat(decided["not_before"])
     assert stored["request"]["channel"] == "email"
     assert "CN.quiet_hours" in stored["evaluated_rules"]

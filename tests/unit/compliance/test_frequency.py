@@ -88,6 +88,20 @@ def test_calls_that_do_not_connect_do_not_count(packs: dict[str, Pack], outcome:
     assert decision.outcome == "allow"
 
 
+def test_permits_allowed_but_not_yet_used_count_against_the_cap(packs: dict[str, Pack]) -> None:
+    # Seven outstanding permits are seven calls that may still happen: an eighth is not handed out.
+    reserved = daily_calls(range(1, 8), "reserved")
+    decision = evaluate(request(local(NEW_YORK, 2026, 6, 7, 15)), state("US"), ledger(*reserved), packs["US"])
+    assert decision.outcome == "defer"
+    assert "US.calls_7_in_7" in [r.rule for r in decision.reasons]
+
+
+def test_an_outstanding_permit_starts_no_conversation_cooldown(packs: dict[str, Pack]) -> None:
+    reserved = daily_calls(range(6, 7), "reserved")
+    decision = evaluate(request(local(NEW_YORK, 2026, 6, 7, 15)), state("US"), ledger(*reserved), packs["US"])
+    assert decision.outcome == "allow"
+
+
 def test_seven_in_seven_is_per_debt(packs: dict[str, Pack]) -> None:
     other_debt = daily_calls(range(1, 8), account_id="acc-2")
     third_party = daily_calls(range(1, 8), recipient="third_party")

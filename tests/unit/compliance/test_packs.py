@@ -108,8 +108,8 @@ def test_citations_name_the_source(packs: dict[str, Pack], rule_id: str, fragmen
 
 def test_overlay_resolves_its_base(packs: dict[str, Pack]) -> None:
     ma = packs["US-MA"]
-    assert ma.version_tag == "US-MA@2026.11.1+US@2026.11.1"
-    assert packs["US"].version_tag == "US@2026.11.1"
+    assert ma.version_tag == "US-MA@2026.11.2+US@2026.11.2"
+    assert packs["US"].version_tag == "US@2026.11.2"
     assert ma.base is not None and ma.base.name == "US"
     assert [rule.id for rule in ma.rules][: len(packs["US"].rules)] == [rule.id for rule in packs["US"].rules]
     assert ma.retention_years == 3
@@ -120,7 +120,7 @@ def test_seven_in_seven_parameters(packs: dict[str, Pack]) -> None:
     rule = packs["US"].rule("US.calls_7_in_7")
     assert isinstance(rule, FrequencyCapRule)
     assert (rule.limit, rule.window, rule.days, rule.scope) == (7, "rolling_days", 7, "account")
-    assert set(rule.counted_outcomes) == {"connected", "conversation", "no_answer", "voicemail"}
+    assert set(rule.counted_outcomes) == {"connected", "conversation", "no_answer", "voicemail", "reserved"}
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def _edit(path: Path, old: str, new: str) -> None:
         ),
         (
             "US.yaml",
-            "counted_outcomes: [connected, conversation, no_answer, voicemail]",
+            "counted_outcomes: [connected, conversation, no_answer, voicemail, reserved]",
             "counted_outcomes: [connected, ringing]",
             r"US\.yaml: rule US\.calls_7_in_7: .*counted_outcomes",
         ),
@@ -202,7 +202,7 @@ def _edit(path: Path, old: str, new: str) -> None:
         ),
         ("US-MA.yaml", "extends: US", "extends: GB\nbogus: 1", r"US-MA\.yaml: bogus: Extra inputs"),
         ("GB.yaml", "pack: GB", "pack: US", r"GB\.yaml: declares pack US"),
-        ("CN.yaml", 'version: "2026.11.1"', "version: latest", r"CN\.yaml: version"),
+        ("CN.yaml", 'version: "2026.11.2"', "version: latest", r"CN\.yaml: version"),
         (
             "GB.yaml",
             "default_timezones: [Europe/London]",
