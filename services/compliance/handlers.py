@@ -365,6 +365,9 @@ async def _publish(
     )
 
 
+# Clocks of senders and compliance differ a little; a permit used earlier than this before its time is not.
+EARLY_USE_TOLERANCE = timedelta(seconds=5)
+
 # Outcomes that mean the message or call reached the person (first contact, notice delivered).
 REACHED = frozenset(
     {"delivered", "connected", "conversation", "voicemail", "met_promise", "met_paid", "met_refused"}
@@ -432,6 +435,11 @@ async def _check_permit(
         problem = ("permit_mismatch", f"permit {permit_id} is for another account or channel")
     elif permit.used_at is not None and permit.used_by != d.attempt_id:
         problem = ("permit_reused", f"permit {permit_id} was already used by attempt {permit.used_by}")
+    elif d.at < datetime.fromisoformat(permit.request["at"]) - EARLY_USE_TOLERANCE:
+        problem = (
+            "permit_mismatch",
+            f"permit {permit_id} was granted for {permit.request['at']}, used earlier",
+        )
     elif permit.expires_at is not None and d.at > permit.expires_at:
         problem = ("permit_expired", f"permit {permit_id} expired at {permit.expires_at.isoformat()}")
     if permit is not None and permit.outcome == "allow" and permit.used_at is None:

@@ -73,3 +73,21 @@ async def test_a_permit_is_used_once_expires_and_is_needed_for_every_outbound_co
 
     used = {d["permit_id"]: d for d in await desk.decisions(placed.account_id)}
     assert used[first["permit_id"]]["used_by"] == sent
+
+
+async def test_a_permit_for_a_later_time_used_now_is_a_violation(desk: Desk) -> None:
+    placed = await desk.place(unreachable_by_reminders(b.account_placed(timezone=midday_zone())))
+    point = await desk.contact_point(placed, "email")
+    later = datetime.fromisoformat(
+        (await desk.permit(placed, channel="email", contact_point_id=point))["decided_at"]
+    )
+    tomorrow = await desk.permit(
+        placed, channel="email", contact_point_id=point, at=later + timedelta(days=1)
+    )
+    assert tomorrow["outcome"] == "allow", tomorrow
+    early = await desk.attempt(
+        placed, channel="email", outcome="delivered", permit_id=tomorrow["permit_id"], contact_point_id=point
+    )
+    violation = (await desk.violation(early)).payload
+    assert violation["kind"] == "permit_mismatch"
+    assert "used earlier" in violation["detail"]
