@@ -133,9 +133,11 @@ async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], now: dat
     strategy, variant = await planner.choose_strategy(
         session, tenant=tenant, account_id=account_id, jurisdiction=d.account.jurisdiction
     )
-    # Holds the borrower already has (a second debt of a deceased borrower) apply at once.
+    # Holds the borrower already has (a second debt of a deceased borrower) apply at once, and so do
+    # the channels they opted out of (a STOP stays a STOP for their next debt).
     earlier = await repo.accounts_of_borrower(session, borrower_id)
     inherited = sorted({h for a in earlier for h in a.holds if h in _STOPPING_HOLD_EVENTS})
+    opted_out = sorted({channel for a in earlier for channel in a.opted_out})
     fresh = await repo.insert_account(
         session,
         account_id=account_id,
@@ -152,6 +154,7 @@ async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], now: dat
         strategy=strategy,
         variant=variant,
         holds=inherited,
+        opted_out=opted_out,
     )
     if not fresh:
         return

@@ -245,11 +245,14 @@ async def insert_inbound(session: AsyncSession, **values: Any) -> None:
     await session.execute(insert(inbound_messages).values(**values))
 
 
-async def record_receipt(session: AsyncSession, provider_message_id: str, *, status: str) -> bool:
+async def record_receipt(
+    session: AsyncSession, provider_message_id: str, *, status: str, tenant: str | None
+) -> bool:
+    """Record a delivery receipt on the job of that message, within `tenant` unless it is None."""
+    cond = jobs.c.provider_message_id == provider_message_id
+    if tenant is not None:
+        cond = and_(cond, jobs.c.tenant == tenant)
     result = await session.execute(
-        update(jobs)
-        .where(jobs.c.provider_message_id == provider_message_id)
-        .values(delivery=status, updated_at=func.now())
-        .returning(jobs.c.job_id)
+        update(jobs).where(cond).values(delivery=status, updated_at=func.now()).returning(jobs.c.job_id)
     )
     return result.first() is not None

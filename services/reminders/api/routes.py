@@ -21,7 +21,7 @@ from common.problems import ProblemError, field_errors
 from reminders import promises
 from reminders import repository as repo
 from reminders.api import schemas as s
-from reminders.domain.strategy import Strategy, load_default
+from reminders.domain.strategy import Fallback, Step, Strategy, load_default
 from reminders.outgoing import publish
 from reminders.templates import check_template
 
@@ -81,9 +81,10 @@ async def put_strategy(
             422, "the strategy did not validate", errors=field_errors(exc.errors(include_url=False))
         ) from None
     unknown = [
-        {"field": f"steps.{i}.templates.{lang}", "message": problem}
-        for i, step in enumerate(strategy.steps)
-        for lang, body in (step.templates or {}).items()
+        {"field": f"{path}.{part}.{lang}", "message": problem}
+        for path, message in _messages(strategy)
+        for part, texts in (("templates", message.templates), ("subject", message.subject))
+        for lang, body in (texts or {}).items()
         for problem in check_template(body)
     ]
     if unknown:
@@ -98,27 +99,36 @@ async def put_strategy(
     return s.StrategyOut(name=name, version=version, document=strategy.model_dump(mode="json"))
 
 
+def _messages(strategy: Strategy) -> list[tuple[str, Step | Fallback]]:
+    """Every message a strategy can send, with its field path: steps, variant steps, fallbacks."""
+    steps = [(f"steps.{i}", st) for i, st in enumerate(strategy.steps)]
+    for v, variant in enumerate(strategy.variants):
+        steps += [(f"variants.{v}.steps.{i}", st) for i, st in enumerate(variant.steps or [])]
+    messages: list[tuple[str, Step | Fallback]] = []
+    for path, step in steps:
+        if step.channel in MESSAGE_CHANNELS:
+            messages.append((path, step))
+        if step.fallback is not None:
+            messages.append((f"{path}.fallback", step.fallback))
+    return messages
+
+
 async def _lint(request: Request, strategy: Strategy) -> list[dict[str, str]]:
     """Ask compliance to lint every template, with the caller's own token."""
     url = f"{request.app.state.settings.compliance_url}/v1/templates:lint"
     headers = {"Authorization": request.headers.get("authorization", "")}
     findings: list[dict[str, str]] = []
-    steps = [("steps", i, st) for i, st in enumerate(strategy.steps)]
-    for v, variant in enumerate(strategy.variants):
-        steps += [(f"variants.{v}.steps", i, st) for i, st in enumerate(variant.steps or [])]
     try:
         async with httpx.AsyncClient(timeout=10) as client:
-            for path, i, step in steps:
-                if step.channel not in MESSAGE_CHANNELS:
-                    continue
-                for language, body in (step.templates or {}).items():
-                    subject = (step.subject or {}).get(language)
+            for path, message in _messages(strategy):
+                for language, body in (message.templates or {}).items():
+                    subject = (message.subject or {}).get(language)
                     reply = await client.post(
                         url,
                         headers=headers,
                         json={
                             "jurisdiction": strategy.jurisdiction,
-                            "channel": step.channel,
+                            "channel": message.channel,
                             "language": language,
                             "body": body,
                             "subject": subject,
@@ -129,7 +139,7 @@ async def _lint(request: Request, strategy: Strategy) -> list[dict[str, str]]:
                     for f in reply.json()["findings"]:
                         findings.append(
                             {
-                                "field": f"{path}.{i}.templates.{language}",
+                                "field": f"{path}.templates.{language}",
                                 "message": f["message"],
                                 "rule": f["rule"],
                                 "category": f["category"],
@@ -500,8 +510,12 @@ async def receipt(
     request: Request,
     caller: Webhook,
 ) -> s.Recorded:
+    # A signed provider call may update any tenant's job; an ops token only its own tenant's.
+    tenant = None if caller is None or caller.role == Role.ADMIN else caller.tenant
     async with unit_of_work(request.app.state.runtime.sessions) as session:
-        updated = await repo.record_receipt(session, body.provider_message_id, status=body.status)
+        updated = await repo.record_receipt(
+            session, body.provider_message_id, status=body.status, tenant=tenant
+        )
     if not updated:
         raise ProblemError(404, "no message with this provider_message_id")
     return s.Recorded(status="recorded", id=body.provider_message_id)

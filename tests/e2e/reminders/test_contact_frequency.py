@@ -1,0 +1,122 @@
+"""Contacts logged by agents (desk phones, calls outside a task) reach the compliance ledger through
+Kafka and count towards the call caps like any other attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from common.auth import Role
+from tests.e2e.compliance.desk import next_local
+from tests.e2e.reminders.desk import Desk, Placed, now_utc, rules_of
+from tests.e2e.reminders.placements import DAYTIME, placement, steady_zone
+
+pytestmark = pytest.mark.e2e
+
+NEW_YORK = "America/New_York"
+
+
+async def log_call(desk: Desk, placed: Placed, outcome: str, at: datetime, *, agent: str) -> httpx.Response:
+    body = {
+        "account_id": placed.account_id,
+        "channel": "voice_call",
+        "direction": "outbound",
+        "outcome": outcome,
+        "at": at.isoformat(),
+    }
+    response = await desk.http.reminders.post(
+        "/v1/contacts", json=body, headers=desk.headers(Role.AGENT, sub=agent)
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["id"].startswith("manual:"), response.text
+    return response
+
+
+def is_defer_by(rule: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda d: d["outcome"] == "defer" and rule in rules_of(d)
+
+
+async def test_seven_logged_unanswered_calls_in_seven_days_defer_the_next_call(desk: Desk) -> None:
+    placed = await desk.place(placement("US-NY", NEW_YORK))
+    # Noon in New York, the next time it comes: inside the calling hours whatever the hour now.
+    noon = next_local(NEW_YORK, 12)
+    before = await desk.verdict_settles(placed.account_id, lambda d: True, at=noon)
+    assert before["outcome"] == "allow", before
+
+    now = now_utc()
+    for hours_ago in (70, 60, 50, 40, 30, 20, 10):
+        await log_call(desk, placed, "no_answer", now - timedelta(hours=hours_ago), agent="desk-1")
+
+    verdict = await desk.verdict_settles(placed.account_id, is_defer_by("US.calls_7_in_7"), at=noon)
+    assert datetime.fromisoformat(verdict["not_before"]) >= now - timedelta(hours=70) + timedelta(days=7)
+    assert (await desk.state(placed.account_id))["ledger_counts"]["US.calls_7_in_7"] == 7
+    # An e-mail is not a call.
+    email = await desk.contact_point(placed.account_id, "email")
+    assert (await desk.evaluate(placed.account_id, channel="email", contact_point_id=email, at=noon))[
+        "outcome"
+    ] == "allow"
+
+
+async def test_a_logged_conversation_blocks_calls_for_seven_days(desk: Desk) -> None:
+    placed = await desk.place(placement("US-NY", NEW_YORK))
+    noon = next_local(NEW_YORK, 12)
+    talked = now_utc() - timedelta(hours=1)
+
+    await log_call(desk, placed, "conversation", talked, agent="desk-2")
+
+    verdict = await desk.verdict_settles(placed.account_id, is_defer_by("US.conversation_cooldown"), at=noon)
+    # The conversation day is day 1: calls reopen on day 8, local time.
+    day_one = talked.astimezone(ZoneInfo(NEW_YORK)).date()
+    reopens = datetime.fromisoformat(verdict["not_before"]).astimezone(ZoneInfo(NEW_YORK))
+    assert reopens.date() == day_one + timedelta(days=7), verdict
+    assert (await desk.state(placed.account_id))["ledger_counts"]["US.conversation_cooldown"] == 1
+
+
+async def test_three_connected_calls_in_the_borrowers_day_defer_the_fourth(desk: Desk) -> None:
+    # A CN borrower staying where it is midday: the three calls fall in one local day.
+    placed = await desk.place(placement("CN", steady_zone(range(12, 14))))
+    await desk.verdict_settles(placed.account_id, lambda d: d["outcome"] == "allow")
+
+    now = now_utc()
+    for minutes_ago in (30, 20, 10):
+        await log_call(desk, placed, "connected", now - timedelta(minutes=minutes_ago), agent="desk-3")
+
+    verdict = await desk.verdict_settles(placed.account_id, is_defer_by("CN.connected_calls_per_day"))
+    assert datetime.fromisoformat(verdict["not_before"]) > now
+    assert (await desk.state(placed.account_id))["ledger_counts"]["CN.connected_calls_per_day"] == 3
+    email = await desk.contact_point(placed.account_id, "email")
+    assert (await desk.evaluate(placed.account_id, channel="email", contact_point_id=email))[
+        "outcome"
+    ] == "allow"
+
+
+async def test_a_contact_log_is_validated_and_tenant_scoped(desk: Desk, other: Desk) -> None:
+    placed = await desk.place(placement("CN", steady_zone(DAYTIME)))
+    good = {
+        "account_id": placed.account_id,
+        "channel": "voice_call",
+        "direction": "inbound",
+        "outcome": "conversation",
+        "at": now_utc().isoformat(),
+    }
+    cases = {
+        "unknown channel": {**good, "channel": "carrier_pigeon"},
+        "no offset": {**good, "at": "2026-01-01T10:00:00"},
+        "unknown outcome": {**good, "outcome": "threatened"},
+        "extra field": {**good, "note": "x"},
+    }
+    for name, body in cases.items():
+        response = await desk.http.reminders.post("/v1/contacts", json=body, headers=desk.headers(Role.AGENT))
+        assert response.status_code == 422, (name, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"], (name, response.text)
+
+    foreign = await desk.http.reminders.post("/v1/contacts", json=good, headers=other.headers(Role.AGENT))
+    lender = await desk.http.reminders.post("/v1/contacts", json=good, headers=desk.headers(Role.LENDER))
+    assert foreign.status_code == 404, foreign.text
+    assert lender.status_code == 403, lender.text
