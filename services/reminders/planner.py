@@ -50,7 +50,12 @@ async def choose_strategy(
     session: AsyncSession, *, tenant: str, account_id: uuid.UUID, jurisdiction: str
 ) -> tuple[str, str]:
     """The tenant's own `default` strategy when it saved one, else the jurisdiction's built-in one."""
-    name = "default" if await repo.strategy(session, tenant, "default") is not None else BUILTIN
+    # The tenant's own default applies to accounts of its jurisdiction; others get the built-in one.
+    own = await repo.strategy(session, tenant, "default")
+    country = jurisdiction.split("-")[0]
+    name = BUILTIN
+    if own is not None and str(own.document.get("jurisdiction", "")).split("-")[0] == country:
+        name = "default"
     strategy = await strategy_for(session, tenant=tenant, name=name, jurisdiction=jurisdiction)
     return name, assign_variant(strategy, str(account_id)).name
 

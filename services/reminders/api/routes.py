@@ -343,6 +343,10 @@ async def log_contact(body: s.ContactIn, request: Request, principal: Agent) -> 
 async def create_promise(body: s.PromiseIn, request: Request, principal: Agent) -> s.PromiseOut:
     account = await _account(request, principal, body.account_id)
     runtime = request.app.state.runtime
+    if body.due_date < runtime.clock.now().date():
+        raise ProblemError(
+            422, "a promise is for today or later", errors=[{"field": "due_date", "message": "in the past"}]
+        )
     async with unit_of_work(runtime.sessions) as session:
         promise_id = await promises.make_promise(
             session,

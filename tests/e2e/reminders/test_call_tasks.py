@@ -136,6 +136,7 @@ async def test_promises_and_plans_validate_their_input(desk: Desk, other: Desk) 
         "negative amount": {**good_promise, "amount_minor": -5},
         "no date": {k: v for k, v in good_promise.items() if k != "due_date"},
         "not a date": {**good_promise, "due_date": "next friday"},
+        "in the past": {**good_promise, "due_date": (soon - timedelta(days=400)).isoformat()},
         "not an account id": {**good_promise, "account_id": "HB-000123"},
         "unknown source": {**good_promise, "source": "rumour"},
         "extra field": {**good_promise, "interest": 5},
