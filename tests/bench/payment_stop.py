@@ -21,7 +21,7 @@ from tests.bench.data import placement
 KNOWN = "SELECT count(*) FROM reminders.accounts WHERE tenant = $1"
 
 
-async def run(*, payments: int = 50, background_per_s: int = 200, timeout_s: float = 600) -> dict[str, Any]:
+async def run(*, payments: int = 30, background_per_s: int = 25, timeout_s: float = 600) -> dict[str, Any]:
     layout = Layout()
     run_id = f"pay{uuid.uuid4().hex[:8]}"
     tenant = f"bench-{run_id}"
