@@ -161,19 +161,23 @@ def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
     )
     runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{spec.name}-relay"))
     if spec.subscriptions and spec.events.types:
-        consumer = ConsumerRunner(
-            name=spec.name,
-            topics=spec.subscriptions,
-            router=spec.events,
-            sessions=runtime.sessions,
-            inbox_table=spec.inbox,
-            bootstrap=settings.kafka_bootstrap,
-            max_attempts=settings.consumer_max_attempts,
-            retry_backoff_s=settings.consumer_retry_backoff_s,
-            max_records=settings.consumer_max_records,
-            crash_points=runtime.crash_points,
-        )
-        runtime.tasks.append(asyncio.create_task(consumer.run(runtime.stop), name=f"{spec.name}-consumer"))
+        # One consumer group per topic, so a backlog on one topic never delays another's events
+        # (a flood of permit requests must not hold back a lender's hold). They share one inbox.
+        for topic in spec.subscriptions:
+            consumer = ConsumerRunner(
+                name=spec.name,
+                group_id=f"{spec.name}.{topic}",
+                topics=[topic],
+                router=spec.events,
+                sessions=runtime.sessions,
+                inbox_table=spec.inbox,
+                bootstrap=settings.kafka_bootstrap,
+                max_attempts=settings.consumer_max_attempts,
+                retry_backoff_s=settings.consumer_retry_backoff_s,
+                max_records=settings.consumer_max_records,
+                crash_points=runtime.crash_points,
+            )
+            runtime.tasks.append(asyncio.create_task(consumer.run(runtime.stop), name=f"{spec.name}-{topic}"))
 
 
 async def _kafka_reachable(producer: AIOKafkaProducer) -> None:

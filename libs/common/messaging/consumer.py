@@ -85,8 +85,10 @@ class ConsumerRunner:
         max_records: int = 500,
         tx_batch: int = 100,
         crash_points: CrashPoints = NO_CRASHES,
+        group_id: str | None = None,
     ) -> None:
-        self.name = name
+        self.name = name  # the inbox's consumer name: one per service, whatever its groups
+        self.group_id = group_id or name
         self._topics = topics
         self._router = router
         self._sessions = sessions
@@ -104,8 +106,8 @@ class ConsumerRunner:
     def _make_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
-            group_id=self.name,
-            client_id=self.name,
+            group_id=self.group_id,
+            client_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._max_records,
