@@ -79,5 +79,7 @@ if __name__ == "__main__":
     parser.add_argument("--decisions", type=int, default=5_000)
     parser.add_argument("--pipeline-accounts", type=int, default=5_000)
     parser.add_argument("--payments", type=int, default=30)
-    parser.add_argument("--background", type=int, default=25, help="placements per second during payment stop")
+    parser.add_argument(
+        "--background", type=int, default=25, help="placements per second during payment stop"
+    )
     asyncio.run(main(parser.parse_args()))
