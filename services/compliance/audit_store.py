@@ -38,16 +38,26 @@ async def append(
     session: AsyncSession, *, kind: str, tenant: str, content: dict[str, Any], at: datetime
 ) -> int:
     """Add one entry at the head of the chain, inside the caller's transaction; returns its seq."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
-    head = (
-        await session.execute(
-            select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-        )
-    ).first()
-    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    # The lock is held until commit, so within one transaction the head is the one we wrote last.
+    transaction = id(session.get_transaction())
+    cached = session.info.get("audit_head")
+    if cached is not None and cached[0] == transaction:
+        seq, prev = cached[1] + 1, cached[2]
+    else:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+        head = (
+            await session.execute(
+                select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+            )
+        ).first()
+        seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     raw = canonical_json(content)
     digest = hashlib.sha256(raw).hexdigest()
     recorded_at = at.isoformat()
+    entry = entry_hash(
+        seq=seq, prev_hash=prev, kind=kind, recorded_at=recorded_at, body=chain_body(tenant, digest)
+    )
+    session.info["audit_head"] = (transaction, seq, entry)
     await session.execute(
         insert(audit_log).values(
             seq=seq,
@@ -57,9 +67,7 @@ async def append(
             tenant=tenant,
             content=raw.decode(),
             content_sha256=digest,
-            hash=entry_hash(
-                seq=seq, prev_hash=prev, kind=kind, recorded_at=recorded_at, body=chain_body(tenant, digest)
-            ),
+            hash=entry,
         )
     )
     return int(seq)
