@@ -160,3 +160,36 @@ async def test_consumer_killed_after_applying_before_committing_offsets_applies_
     await eventually(lambda: _all_applied(stack, ids), timeout_s=60)
     await eventually(lambda: group_caught_up(stack.kafka_bootstrap, group, topic), timeout_s=60)
     assert await _effects(stack, ids) == {i: 1 for i in ids}
+
+
+async def test_published_rows_past_retention_are_pruned_and_nothing_else(stack: Stack) -> None:
+    from datetime import timedelta
+
+    from common.messaging.producer import make_producer
+    from common.messaging.relay import OutboxRelay
+
+    ids = await _place_pings(stack, "test.prune.v1", range(300, 304))
+    old, recent, unpublished = ids[:2], ids[2:3], ids[3:]
+    conn = await asyncpg.connect(stack.role_dsn(roundtrip.SOURCE))
+    try:
+        await conn.execute(
+            "UPDATE outbox SET published_at = now() - interval '3 days' WHERE event_id = ANY($1::uuid[])", old
+        )
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])", recent)
+        engine = create_async_engine(stack.layout.role_url(roundtrip.SOURCE))
+        relay = OutboxRelay(
+            sessions=make_session_factory(engine),
+            outbox=roundtrip.source_outbox,
+            producer=make_producer(stack.kafka_bootstrap, client_id="prune-test"),
+        )
+        try:
+            assert await relay.prune_published(older_than=timedelta(days=1)) >= 2
+        finally:
+            await engine.dispose()
+        left = {
+            r["event_id"]
+            for r in await conn.fetch("SELECT event_id FROM outbox WHERE event_id = ANY($1::uuid[])", ids)
+        }
+    finally:
+        await conn.close()
+    assert left == set(recent) | set(unpublished)

@@ -7,11 +7,13 @@ turn that at-least-once delivery into exactly-once effects.
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import timedelta
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.aio import sleep_unless
@@ -33,13 +35,31 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_interval_s: float = 0.05,
         crash_points: CrashPoints = NO_CRASHES,
+        keep_published: timedelta = timedelta(days=1),
+        prune_every_s: float = 60.0,
     ) -> None:
+        self._keep = keep_published
+        self._prune_every = prune_every_s
         self._sessions = sessions
         self._outbox = outbox
         self._producer = producer
         self._batch_size = batch_size
         self._idle = idle_interval_s
         self._crash = crash_points
+
+    async def prune_published(self, *, older_than: timedelta | None = None, limit: int = 5_000) -> int:
+        """Delete published rows older than the retention; the topic, not the outbox, is the record."""
+        t = self._outbox
+        cutoff = func.now() - (older_than if older_than is not None else self._keep)
+        doomed = (
+            select(t.c.id)
+            .where(t.c.published_at.is_not(None), t.c.published_at < cutoff)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(delete(t).where(t.c.id.in_(doomed)).returning(t.c.id))
+            return len(result.all())
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
@@ -76,7 +96,14 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._idle
+        next_prune = time.monotonic() + self._prune_every
         while not stop.is_set():
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + self._prune_every
+                try:
+                    await self.prune_published()
+                except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; try again later
+                    log.warning("outbox prune failed", error=str(exc))
             try:
                 published = await self.publish_pending()
                 backoff = self._idle
