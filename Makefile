@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STACK ?= local
 PYTEST_ARGS ?=
 
-.PHONY: help prereqs venv up down status lint fmt test test-unit lock keys bench
+.PHONY: help prereqs venv up down status lint fmt test test-unit lock keys bench demo
 
 help:
 	@echo "make up       start PostgreSQL, Kafka, the sandbox and the four services (STACK=compose for Docker)"
@@ -76,3 +76,7 @@ lock: venv
 bench: venv
 	$(PY) -m common.devstack up
 	$(PY) -m tests.bench.run
+
+# A small multi-tenant portfolio through the running stack, and what came of it.
+demo: up
+	$(PY) -m common.devstack demo

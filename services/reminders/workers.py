@@ -321,6 +321,8 @@ def _view(account: Any) -> AccountView:
 
 def _points(account: Any, channel: str) -> list[dict[str, Any]]:
     contacts = account.contacts or {}
+    if channel == "push":
+        return []  # lenders send no app devices yet; a phone number is not a push token
     return list(contacts.get("emails" if channel == "email" else "phones", []))
 
 

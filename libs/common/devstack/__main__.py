@@ -58,6 +58,16 @@ def keys() -> None:
     stack.ensure_keys(Layout())
 
 
+@cli.command()
+def demo(size: int = typer.Option(20, help="accounts per lender")) -> None:
+    """Post a small portfolio for three lenders (CN, US, GB) and print what the platform did."""
+    import asyncio
+
+    from common.devstack.demo import run
+
+    asyncio.run(run(size))
+
+
 @cli.command("migrate-one", hidden=True)
 def migrate_one(service: str) -> None:
     url = os.environ.get("COLLECTIONS_MIGRATION_URL") or Layout().role_url(f"{service}_owner")
