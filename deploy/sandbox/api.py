@@ -101,14 +101,17 @@ class MessagesOut(BaseModel):
     messages: list[MessageOut]
 
 
-def _deliver(
-    store: MessageStore,
-    faults: FaultBook,
-    response: Response,
-    message: Message,
-    channel: HttpChannel,
-    provider: Provider,
-) -> Accepted:
+def chosen_provider(x_provider: ProviderHeader = None, provider: ProviderQuery = None) -> Provider:
+    """Which of the two configured providers was called: header first, then query, else primary."""
+    return x_provider or provider or "primary"
+
+
+Chosen = Annotated[Provider, Depends(chosen_provider)]
+
+
+def _deliver(store: MessageStore, faults: FaultBook, response: Response, message: Message) -> Accepted:
+    channel: HttpChannel = message.channel  # type: ignore[assignment]
+    provider: Provider = message.provider  # type: ignore[assignment]
     failure = faults.take(channel, provider)
     if failure is not None:
         raise ProblemError(failure, f"injected fault on {channel}/{provider}")
@@ -124,20 +127,18 @@ async def send_sms(
     store: StoreDep,
     faults: FaultsDep,
     response: Response,
+    provider: Chosen,
     idempotency_key: IdempotencyKey = None,
-    x_provider: ProviderHeader = None,
-    provider: ProviderQuery = None,
 ) -> Accepted:
-    chosen: Provider = x_provider or provider or "primary"
     message = Message(
         channel="sms",
-        provider=chosen,
+        provider=provider,
         to=body.to,
         sender=body.from_,
         body=body.text,
         idempotency_key=idempotency_key,
     )
-    return _deliver(store, faults, response, message, "sms", chosen)
+    return _deliver(store, faults, response, message)
 
 
 @router.post("/v1/voice", status_code=status.HTTP_201_CREATED)
@@ -146,20 +147,18 @@ async def place_call(
     store: StoreDep,
     faults: FaultsDep,
     response: Response,
+    provider: Chosen,
     idempotency_key: IdempotencyKey = None,
-    x_provider: ProviderHeader = None,
-    provider: ProviderQuery = None,
 ) -> Accepted:
-    chosen: Provider = x_provider or provider or "primary"
     message = Message(
         channel="voice",
-        provider=chosen,
+        provider=provider,
         to=body.to,
         sender=body.from_,
         body=body.script,
         idempotency_key=idempotency_key,
     )
-    return _deliver(store, faults, response, message, "voice", chosen)
+    return _deliver(store, faults, response, message)
 
 
 @router.post("/v1/push", status_code=status.HTTP_201_CREATED)
@@ -168,20 +167,18 @@ async def send_push(
     store: StoreDep,
     faults: FaultsDep,
     response: Response,
+    provider: Chosen,
     idempotency_key: IdempotencyKey = None,
-    x_provider: ProviderHeader = None,
-    provider: ProviderQuery = None,
 ) -> Accepted:
-    chosen: Provider = x_provider or provider or "primary"
     message = Message(
         channel="push",
-        provider=chosen,
+        provider=provider,
         to=body.device_token,
         subject=body.title,
         body=body.body,
         idempotency_key=idempotency_key,
     )
-    return _deliver(store, faults, response, message, "push", chosen)
+    return _deliver(store, faults, response, message)
 
 
 @router.post("/v1/faults", status_code=status.HTTP_201_CREATED)

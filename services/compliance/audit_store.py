@@ -21,8 +21,10 @@ from compliance.domain.audit import (
     Checkpoint,
     VerifyResult,
     canonical_json,
+    checkpoint_line,
     entry_hash,
     sign_checkpoint,
+    verify_chain,
 )
 from compliance.tables import audit_checkpoints, audit_log
 
@@ -99,20 +101,12 @@ def content_intact(row: Any) -> bool:
 
 async def verify(session: AsyncSession) -> VerifyResult:
     """Walk the whole chain once: links, hashes, and each row's content against its digest."""
-    from compliance.domain.audit import verify_chain
-
+    collected: list[AuditEntry] = []
     bad_content: int | None = None
-    count = 0
-
-    async def entries() -> AsyncIterator[AuditEntry]:
-        nonlocal bad_content, count
-        async for row in rows(session):
-            count += 1
-            if bad_content is None and not content_intact(row):
-                bad_content = row.seq
-            yield as_entry(row)
-
-    collected = [e async for e in entries()]
+    async for row in rows(session):
+        if bad_content is None and not content_intact(row):
+            bad_content = row.seq
+        collected.append(as_entry(row))
     result = verify_chain(collected)
     if bad_content is not None and (result.first_bad_seq is None or bad_content < result.first_bad_seq):
         # As for a broken link: count and head are those of the intact entries before the bad one.
@@ -165,3 +159,9 @@ def export_line(row: Any, *, include_content: bool) -> bytes:
     if include_content:
         line["content"] = orjson.loads(row.content)
     return canonical_json(line) + b"\n"
+
+
+def checkpoint_export_line(private_key_pem: bytes, last: Any, *, at: datetime) -> bytes:
+    """The signed line that closes an export: a checkpoint on its last entry."""
+    cp = sign_checkpoint(private_key_pem, seq=last.seq, head=last.hash, at=at.isoformat())
+    return canonical_json(checkpoint_line(cp)) + b"\n"

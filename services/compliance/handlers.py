@@ -16,7 +16,7 @@ import common.contracts.intake as c
 from common.clock import Clock
 from common.messaging.consumer import EventRouter
 from common.messaging.envelope import Event
-from common.messaging.outbox import OutgoingEvent, enqueue
+from common.messaging.outbox import Publisher
 from compliance import audit_store
 from compliance import repository as repo
 from compliance.domain.engine import evaluate
@@ -339,30 +339,7 @@ async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequeste
     )
 
 
-async def _publish(
-    session: AsyncSession,
-    data: Any,
-    *,
-    tenant: str,
-    borrower_id: uuid.UUID,
-    account_id: uuid.UUID,
-    traceparent: str | None = None,
-) -> None:
-    await enqueue(
-        session,
-        outbox,
-        [
-            OutgoingEvent(
-                topic=k.COMPLIANCE_TOPIC,
-                key=str(borrower_id),
-                data=data,
-                tenant=tenant,
-                subject=str(account_id),
-                traceparent=traceparent,
-            )
-        ],
-        source=SOURCE,
-    )
+_publish = Publisher(outbox=outbox, topic=k.COMPLIANCE_TOPIC, source=SOURCE).publish
 
 
 # Clocks of senders and compliance differ a little; a permit used earlier than this before its time is not.

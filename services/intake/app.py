@@ -47,7 +47,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        defs = EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}").get("$defs", {})
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs)
+        event = EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(event.pop("$defs", {}))
+        components["LenderEvent"] = event
         app.openapi_schema = schema
     return app.openapi_schema

@@ -109,23 +109,31 @@ async def record_lender_event(session: AsyncSession, **values: Any) -> None:
     await session.execute(lender_events.insert().values(**values))
 
 
+_VIEW = select(
+    accounts,
+    borrowers.c.external_borrower_id,
+    borrowers.c.pii_sealed,
+    borrowers.c.timezones,
+    borrowers.c.language,
+    borrowers.c.holds.label("borrower_holds"),
+    borrowers.c.erased_at,
+    borrowers.c.preferences,
+).join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
+
+
 async def account_view(session: AsyncSession, account_id: uuid.UUID) -> Any | None:
     """An account with its borrower, for the read API."""
-    stmt = (
-        select(
-            accounts,
-            borrowers.c.external_borrower_id,
-            borrowers.c.pii_sealed,
-            borrowers.c.timezones,
-            borrowers.c.language,
-            borrowers.c.holds.label("borrower_holds"),
-            borrowers.c.erased_at,
-            borrowers.c.preferences,
-        )
-        .join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
-        .where(accounts.c.account_id == account_id)
-    )
-    return (await session.execute(stmt)).first()
+    return (await session.execute(_VIEW.where(accounts.c.account_id == account_id))).first()
+
+
+async def account_views(session: AsyncSession, account_ids: list[uuid.UUID]) -> list[Any]:
+    """Several accounts with their borrowers in one query, in the order of `account_ids`."""
+    if not account_ids:
+        return []
+    found = {
+        r.account_id: r for r in await session.execute(_VIEW.where(accounts.c.account_id.in_(account_ids)))
+    }
+    return [found[i] for i in account_ids if i in found]
 
 
 async def account_id_by_external(

@@ -18,6 +18,7 @@ from common.messaging.envelope import Event
 from reminders import planner
 from reminders import repository as repo
 from reminders.domain.jobs import STOPPING_HOLDS
+from reminders.promises import apply_payment
 
 # hold.set kinds that stop reminders (the others narrow visits only).
 _STOPPING_HOLD_EVENTS = STOPPING_HOLDS - {"dispute", "closed"}
@@ -172,8 +173,6 @@ async def _payment(session: AsyncSession, event: Event[c.PaymentReceived], now: 
     if row is None:
         return
     await repo.update_account(session, account_id, paid_minor=row.paid_minor + d.amount_minor)
-    from reminders.promises import apply_payment
-
     await apply_payment(session, row, amount_minor=d.amount_minor, at=d.paid_at or now)
     if d.balance_minor <= 0:
         await _stop(session, d, hold="closed", status="closed", reason="the debt was paid in full")

@@ -36,6 +36,13 @@ async def account(session: AsyncSession, account_id: uuid.UUID, *, lock: bool = 
     return (await session.execute(stmt)).first()
 
 
+async def accounts_by_id(session: AsyncSession, account_ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not account_ids:
+        return {}
+    rows = await session.execute(select(accounts).where(accounts.c.account_id.in_(account_ids)))
+    return {r.account_id: r for r in rows}
+
+
 async def accounts_of_borrower(session: AsyncSession, borrower_id: uuid.UUID) -> list[Any]:
     return list((await session.execute(select(accounts).where(accounts.c.borrower_id == borrower_id))).all())
 

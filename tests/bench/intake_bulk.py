@@ -16,6 +16,7 @@ import orjson
 
 from common.auth import Role, issue_token
 from common.devstack.layout import Layout
+from intake.handlers import ACCOUNT_COLUMNS, BORROWER_COLUMNS, LENDER_EVENT_COLUMNS, OUTBOX_COLUMNS
 from tests.bench.data import placement
 
 
@@ -68,17 +69,7 @@ async def raw_copy(layout: Layout, rows: int, batch: int) -> float:
                 await conn.copy_records_to_table(
                     "borrowers",
                     schema_name="bench_copy",
-                    columns=[
-                        "borrower_id",
-                        "tenant",
-                        "external_borrower_id",
-                        "pii_sealed",
-                        "national_id_hash",
-                        "timezones",
-                        "language",
-                        "preferences",
-                        "holds",
-                    ],
+                    columns=list(BORROWER_COLUMNS),
                     records=[
                         (b, "bench", f"b{offset + i}", sealed, "h" * 64, ["Asia/Shanghai"], "zh-CN", "{}", [])
                         for i, b in enumerate(b_ids)
@@ -87,18 +78,7 @@ async def raw_copy(layout: Layout, rows: int, batch: int) -> float:
                 await conn.copy_records_to_table(
                     "accounts",
                     schema_name="bench_copy",
-                    columns=[
-                        "account_id",
-                        "tenant",
-                        "external_account_id",
-                        "borrower_id",
-                        "product",
-                        "currency",
-                        "amount_due_minor",
-                        "principal_minor",
-                        "due_date",
-                        "jurisdiction",
-                    ],
+                    columns=list(ACCOUNT_COLUMNS),
                     records=[
                         (
                             a,
@@ -118,7 +98,7 @@ async def raw_copy(layout: Layout, rows: int, batch: int) -> float:
                 await conn.copy_records_to_table(
                     "lender_events",
                     schema_name="bench_copy",
-                    columns=["tenant", "event_id", "payload_hash", "type", "account_id"],
+                    columns=list(LENDER_EVENT_COLUMNS),
                     records=[
                         ("bench", f"e{offset + i}", "h" * 64, "account.placed", a)
                         for i, a in enumerate(a_ids)
@@ -127,7 +107,7 @@ async def raw_copy(layout: Layout, rows: int, batch: int) -> float:
                 await conn.copy_records_to_table(
                     "outbox",
                     schema_name="bench_copy",
-                    columns=["event_id", "topic", "key", "headers", "payload"],
+                    columns=list(OUTBOX_COLUMNS),
                     records=[
                         (uuid.uuid4(), "intake.v1", str(b_ids[i]), '{"ce_type": "account.placed"}', payload)
                         for i in range(n)

@@ -203,27 +203,36 @@ class ConsumerRunner:
         while True:
             attempt += 1
             try:
-                outcomes = []
-                async with self._sessions() as session, session.begin():
-                    for record, event, handler in work:
-                        bind_trace(event.envelope.traceparent)
-                        fresh = await self._claim(session, record, event)
-                        if fresh:
-                            await handler(session, event)
-                        outcomes.append((event.envelope.type, fresh))
-                self._crash.reach("consumer.after_apply")
-                for ce_type, fresh in outcomes:
-                    CONSUMED.labels(self.name, ce_type, "applied" if fresh else "duplicate").inc()
+                await self._commit_run(work)
                 return True
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure sends the run record by record
                 if not _is_outage(exc):
                     return False
-                log.warning("outage; retrying", consumer=self.name, error=str(exc))
-                await sleep_unless(stop, min(self._backoff * 2 ** min(attempt, 5), 5.0))
-                if stop.is_set():
-                    raise
+                await self._wait_out_outage(exc, attempt, stop)
+
+    async def _commit_run(
+        self, work: list[tuple[ConsumerRecord[bytes, bytes], Event[Contract], Handler]]
+    ) -> None:
+        """Claim and apply every record of the run in one transaction, then count them."""
+        outcomes = []
+        async with self._sessions() as session, session.begin():
+            for record, event, handler in work:
+                bind_trace(event.envelope.traceparent)
+                fresh = await self._claim(session, record, event)
+                if fresh:
+                    await handler(session, event)
+                outcomes.append((event.envelope.type, fresh))
+        self._crash.reach("consumer.after_apply")
+        for ce_type, fresh in outcomes:
+            CONSUMED.labels(self.name, ce_type, "applied" if fresh else "duplicate").inc()
+
+    async def _wait_out_outage(self, exc: Exception, attempt: int, stop: asyncio.Event) -> None:
+        log.warning("outage; retrying", consumer=self.name, error=str(exc))
+        await sleep_unless(stop, min(self._backoff * 2 ** min(attempt, 5), 5.0))
+        if stop.is_set():
+            raise exc
 
     async def _claim(
         self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], event: Event[Contract]
@@ -250,22 +259,13 @@ class ConsumerRunner:
         while True:
             attempt += 1
             try:
-                bind_trace(event.envelope.traceparent)
-                async with self._sessions() as session, session.begin():
-                    fresh = await self._claim(session, record, event)
-                    if fresh:
-                        await handler(session, event)
-                self._crash.reach("consumer.after_apply")
-                CONSUMED.labels(self.name, event.envelope.type, "applied" if fresh else "duplicate").inc()
+                await self._commit_run([(record, event, handler)])
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the partition
                 if _is_outage(exc):
-                    log.warning("outage; retrying", consumer=self.name, error=str(exc))
-                    await sleep_unless(stop, min(self._backoff * 2 ** min(attempt, 5), 5.0))
-                    if stop.is_set():
-                        raise
+                    await self._wait_out_outage(exc, attempt, stop)
                     continue
                 if attempt >= self._max_attempts:
                     await self._dead_letter(record, "handler_error", exc, stop)

@@ -58,3 +58,33 @@ async def enqueue(
     rows = [outbox_row(e, source=source) for e in events]
     await session.execute(insert(outbox), rows)
     return [r["event_id"] for r in rows]  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """One service's way onto its topic: keyed by borrower, subject the account (SPEC section 2)."""
+
+    outbox: Table
+    topic: str
+    source: str
+
+    async def publish(
+        self,
+        session: AsyncSession,
+        data: Contract,
+        *,
+        tenant: str,
+        borrower_id: uuid.UUID,
+        account_id: uuid.UUID,
+        traceparent: str | None = None,
+    ) -> None:
+        """Add one event to the outbox inside the caller's transaction."""
+        event = OutgoingEvent(
+            topic=self.topic,
+            key=str(borrower_id),
+            data=data,
+            tenant=tenant,
+            subject=str(account_id),
+            traceparent=traceparent,
+        )
+        await enqueue(session, self.outbox, [event], source=self.source)

@@ -250,10 +250,7 @@ async def audit_export(
                 last = row
                 yield audit_store.export_line(row, include_content=principal.can_access_tenant(row.tenant))
         if last is not None:
-            from compliance.domain.audit import canonical_json, checkpoint_line, sign_checkpoint
-
-            cp = sign_checkpoint(key, seq=last.seq, head=last.hash, at=runtime.clock.now().isoformat())
-            yield canonical_json(checkpoint_line(cp)) + b"\n"
+            yield audit_store.checkpoint_export_line(key, last, at=runtime.clock.now())
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 

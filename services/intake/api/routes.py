@@ -27,12 +27,12 @@ NDJSON = ("application/x-ndjson", "application/jsonl", "application/ndjson")
 MAX_BATCH_LINES = 10_000
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
-_EVENT_SCHEMA = handlers.EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
 EVENTS_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {k: v for k, v in _EVENT_SCHEMA.items() if k != "$defs"}},
+            # The app adds LenderEvent and its parts to the components when it builds the schema.
+            "application/json": {"schema": {"$ref": "#/components/schemas/LenderEvent"}},
             "application/x-ndjson": {"schema": {"type": "string", "description": "one event per line"}},
         },
     },
@@ -178,8 +178,8 @@ async def list_accounts(
         keys = await repository.account_page(
             session, principal.tenant, external_account_id=external_account_id, after=after, limit=limit + 1
         )
-        rows = [await repository.account_view(session, k.account_id) for k in keys[:limit]]
-    items = [account_view(r, runtime.cipher, now=runtime.clock.now()) for r in rows if r is not None]
+        rows = await repository.account_views(session, [k.account_id for k in keys[:limit]])
+    items = [account_view(r, runtime.cipher, now=runtime.clock.now()) for r in rows]
     next_cursor = None
     if len(keys) > limit:
         last = keys[limit - 1]

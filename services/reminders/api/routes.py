@@ -232,9 +232,9 @@ async def list_call_tasks(
             await repo.assign_call_tasks(session, principal.tenant, agent_id, up_to=20)
         tasks = await repo.call_tasks_of(session, principal.tenant, agent_id)
         items = []
+        accounts = await repo.accounts_by_id(session, {t.account_id for t in tasks})
         for t in tasks:
-            account = await repo.account(session, t.account_id)
-            phone = _task_phone(runtime.cipher, account, t.contact_point_id)
+            phone = _task_phone(runtime.cipher, accounts.get(t.account_id), t.contact_point_id)
             own = principal.role == Role.AGENT and t.agent_id == principal.sub
             items.append(
                 s.CallTaskOut(
