@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Table, func, select
 
 from common.auth import CurrentPrincipal, Principal, Role, require_roles
+from common.clock import ShiftableClock
 
 
 class Me(BaseModel):
@@ -22,6 +23,38 @@ class OutboxState(BaseModel):
     pending: int
     oldest_pending_at: datetime | None
     last_published_at: datetime | None
+
+
+class ClockState(BaseModel):
+    now: datetime
+    offset_seconds: float
+
+
+class ClockShift(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # At most ten years either way: enough for any retention period, small enough to stay a date.
+    offset_seconds: float = Field(ge=-315_576_000, le=315_576_000)
+
+
+def clock_router(clock: ShiftableClock) -> APIRouter:
+    """Move this service's clock (dev and test stacks only: production settings refuse it)."""
+    router = APIRouter(prefix="/v1/ops", tags=["operations"])
+    Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+    def state() -> ClockState:
+        return ClockState(now=clock.now(), offset_seconds=clock.offset.total_seconds())
+
+    @router.get("/clock", summary="This service's clock and how far it runs from real time")
+    async def get_clock(_: Admin) -> ClockState:
+        return state()
+
+    @router.put("/clock", summary="Run this service's clock ahead of (or behind) real time by an offset")
+    async def put_clock(body: ClockShift, _: Admin) -> ClockState:
+        clock.shift_to(timedelta(seconds=body.offset_seconds))
+        return state()
+
+    return router
 
 
 def ops_router(outbox: Table) -> APIRouter:

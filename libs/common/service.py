@@ -21,7 +21,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.auth import TokenVerifier
-from common.clock import Clock, SystemClock
+from common.clock import Clock, ShiftableClock, SystemClock
 from common.crypto import FieldCipher, Keyring
 from common.db import make_engine, make_session_factory, ping
 from common.faults import CrashPoints
@@ -30,7 +30,7 @@ from common.logging import bind_trace, configure_logging
 from common.messaging.consumer import ConsumerRunner, EventRouter
 from common.messaging.producer import make_producer
 from common.messaging.relay import OutboxRelay
-from common.ops_api import ops_router
+from common.ops_api import clock_router, ops_router
 from common.problems import install_problem_handlers
 from common.settings import BaseServiceSettings
 
@@ -91,6 +91,11 @@ def _load_verifier(settings: BaseServiceSettings) -> TokenVerifier:
     return TokenVerifier(settings.jwt_public_key_file.read_bytes())
 
 
+def make_clock(settings: BaseServiceSettings) -> Clock:
+    """The system clock, or one an admin can move when the settings allow it (dev and test stacks)."""
+    return ShiftableClock() if settings.clock_control else SystemClock()
+
+
 def create_service_app(
     spec: ServiceSpec,
     settings: BaseServiceSettings,
@@ -98,6 +103,8 @@ def create_service_app(
     clock: Clock | None = None,
     on_startup: Callable[[FastAPI, Runtime], Awaitable[None]] | None = None,
 ) -> FastAPI:
+    service_clock = clock or make_clock(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, level=settings.log_level, json=settings.log_json)
@@ -110,7 +117,7 @@ def create_service_app(
             engine=engine,
             sessions=make_session_factory(engine),
             producer=producer,
-            clock=clock or SystemClock(),
+            clock=service_clock,
             crash_points=CrashPoints(settings.fault_points),
             cipher=_load_cipher(settings),
         )
@@ -144,6 +151,8 @@ def create_service_app(
         },
     )
     app.include_router(ops_router(spec.outbox))
+    if isinstance(service_clock, ShiftableClock):
+        app.include_router(clock_router(service_clock))
     for router in spec.api:
         app.include_router(router)
     return app

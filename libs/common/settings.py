@@ -45,6 +45,9 @@ class BaseServiceSettings(BaseSettings):
 
     # Crash points for the fault suite; refused in production.
     faults: str = ""
+    # An admin may move this service's clock (PUT /v1/ops/clock) so tests can let days pass; refused
+    # in production.
+    clock_control: bool = False
 
     @property
     def fault_points(self) -> frozenset[str]:
@@ -62,4 +65,6 @@ class BaseServiceSettings(BaseSettings):
                 raise ValueError(f"{name} points at the dev stack's generated keys")
         if self.environment == "production" and self.fault_points:
             raise ValueError("fault injection is refused in production")
+        if self.environment == "production" and self.clock_control:
+            raise ValueError("clock control is refused in production")
         return self

@@ -9,13 +9,14 @@ import structlog
 from fastapi import FastAPI
 
 from common.aio import sleep_unless
-from common.clock import Clock, SystemClock
+from common.clock import Clock
 from common.db import unit_of_work
-from common.service import Runtime, ServiceSpec, create_service_app
+from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from compliance import __doc__ as description
 from compliance import audit_store, tables
 from compliance.api.routes import router
 from compliance.domain.packs import POLICY_DIR, load_all
+from compliance.freshness import IntakeLag
 from compliance.handlers import Deps, build_router
 from compliance.settings import ComplianceSettings
 
@@ -26,7 +27,7 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
     settings = settings or ComplianceSettings()
     deps = Deps(
         packs=load_all(settings.policies_dir or POLICY_DIR),
-        clock=clock or SystemClock(),
+        clock=clock or make_clock(settings),
         permit_ttl=timedelta(seconds=settings.permit_ttl_s),
         visit_tenants=frozenset(t.strip() for t in settings.visit_tenants.split(",") if t.strip()),
     )
@@ -43,6 +44,10 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
 
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:
         app.state.deps = deps
+        intake_lag = IntakeLag(settings.kafka_bootstrap)
+        await intake_lag.start()
+        app.state.intake_lag = intake_lag
+        runtime.tasks.append(asyncio.create_task(_stop_on_shutdown(runtime, intake_lag), name="intake-lag"))
         if settings.audit_signing_key_file is None:
             raise RuntimeError("compliance: audit_signing_key_file is not set")
         app.state.audit_key = settings.audit_signing_key_file.read_bytes()
@@ -52,6 +57,11 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
             )
 
     return create_service_app(spec, settings, clock=deps.clock, on_startup=on_startup)
+
+
+async def _stop_on_shutdown(runtime: Runtime, intake_lag: IntakeLag) -> None:
+    await runtime.stop.wait()
+    await intake_lag.stop()
 
 
 async def _checkpoints(app: FastAPI, runtime: Runtime, settings: ComplianceSettings) -> None:

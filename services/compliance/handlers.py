@@ -20,14 +20,25 @@ from common.messaging.outbox import Publisher
 from compliance import audit_store
 from compliance import repository as repo
 from compliance.domain.engine import evaluate
-from compliance.domain.model import Decision, PermitRequest
+from compliance.domain.model import Decision, PermitRequest, Reason
 from compliance.domain.packs import Pack, pack_for
 from compliance.tables import outbox
 from compliance.views import ledger_from_rows, snapshot, state_from_rows
 
 SOURCE = "compliance"
-# A request for an account whose placement compliance has not read yet is retried shortly.
+# A request for an account whose placement (or latest intake event) compliance has not read yet is
+# deferred this long, not decided on what compliance knew before.
 NOT_YET_KNOWN_RETRY = timedelta(seconds=2)
+# Purposes whose delivery compliance remembers per account, for the rules that need a notice first.
+NOTICE_PURPOSES = frozenset(
+    {
+        "forbearance_offer",
+        "visit_notice",
+        "notice_efforts_terminated",
+        "notice_may_invoke_remedy",
+        "notice_will_invoke_remedy",
+    }
+)
 
 
 @dataclass
@@ -46,6 +57,7 @@ def build_router(deps: Deps) -> EventRouter:
     router = EventRouter()
     effects: dict[str, Callable[[AsyncSession, Event[Any], Deps], Awaitable[None]]] = {
         "account.placed": _placed,
+        "contact.reported": _contact_reported,
         "account.closed": _closed,
         "dispute.opened": _dispute_opened,
         "dispute.resolved": _dispute_resolved,
@@ -95,6 +107,8 @@ def _audited(
         )
         if effect is not None:
             await effect(session, event, deps)
+        if isinstance(event.data, c.IntakeEvent) and event.data.seq:
+            await repo.advance_intake_seq(session, uuid.UUID(event.data.borrower_id), event.data.seq)
 
     return handle
 
@@ -103,10 +117,14 @@ def _ids(data: Any) -> tuple[uuid.UUID, uuid.UUID]:
     return uuid.UUID(data.account_id), uuid.UUID(data.borrower_id)
 
 
+_LINE_TYPES = {"home": "residential", "work": "work"}
+
+
 def _consents(
-    phones: list[c.Phone], emails: list[c.Email], *, checked: datetime
+    phones: list[c.Phone], emails: list[c.Email], addresses: list[c.Address], *, checked: datetime
 ) -> dict[str, dict[str, Any]]:
-    """Consents per hashed contact point; the lender vouched for them when it sent the event."""
+    """What compliance keeps per hashed contact point: consents (the lender vouched for them when it
+    sent the event), a phone's line type, an address's place."""
     out: dict[str, dict[str, Any]] = {}
     for p in phones:
         out[p.id] = {
@@ -114,10 +132,13 @@ def _consents(
             "sms": p.consent_sms,
             "autodialer": p.consent_autodialer,
             "is_mobile": p.is_mobile,
+            "line_type": "mobile" if p.is_mobile else _LINE_TYPES.get(p.type, "other"),
             "consent_checked_at": checked.date().isoformat(),
         }
     for e in emails:
         out[e.id] = {"kind": "email", "email": e.consent, "employer_email": e.employer}
+    for a in addresses:
+        out[a.id] = {"kind": "address", "place": a.type if a.type in ("home", "work") else "other"}
     return out
 
 
@@ -128,12 +149,14 @@ async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], deps: De
     third = {t.id: {"relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties}
     if existing is not None:
         third = {**existing.third_parties, **third}
+    b = d.borrower
     await repo.upsert_borrower(
         session,
         borrower_id,
         tenant=event.envelope.tenant,
-        timezones=d.borrower.timezones,
-        consents=_consents(d.borrower.phones, d.borrower.emails, checked=d.occurred_at),
+        timezones=b.timezones,
+        zone_sources=b.zone_sources,
+        consents=_consents(b.phones, b.emails, b.addresses, checked=d.occurred_at),
         third_parties=third,
     )
     await repo.insert_account(
@@ -165,11 +188,15 @@ async def _closed(session: AsyncSession, event: Event[c.AccountClosed], deps: De
 
 
 async def _dispute_opened(session: AsyncSession, event: Event[c.DisputeOpened], deps: Deps) -> None:
-    await _account_holds(session, event.data, add="dispute")
+    d = event.data
+    await _account_holds(session, d, add="dispute")
+    dispute = {"received_at": d.received_at.isoformat(), "written": d.written}
+    await repo.update_account(session, uuid.UUID(d.account_id), dispute=dispute)
 
 
 async def _dispute_resolved(session: AsyncSession, event: Event[c.DisputeResolved], deps: Deps) -> None:
     await _account_holds(session, event.data, remove="dispute")
+    await repo.update_account(session, uuid.UUID(event.data.account_id), dispute=None)
 
 
 async def _borrower_hold(session: AsyncSession, data: Any, *, on: bool) -> None:
@@ -205,7 +232,8 @@ async def _contact_changed(session: AsyncSession, event: Event[c.ContactChanged]
         session,
         borrower_id,
         timezones=d.timezones,
-        consents=_consents(d.phones, d.emails, checked=d.occurred_at),
+        zone_sources=d.zone_sources,
+        consents=_consents(d.phones, d.emails, d.addresses, checked=d.occurred_at),
     )
 
 
@@ -215,7 +243,12 @@ async def _preferences(session: AsyncSession, event: Event[c.PreferencesChanged]
     row = await repo.borrower(session, borrower_id, lock=True)
     if row is None:
         return
-    prefs = {**row.preferences, "inconvenient": [w.model_dump() for w in d.inconvenient]}
+    prefs = {
+        **row.preferences,
+        "inconvenient": [w.model_dump() for w in d.inconvenient],
+        "agreed_hours": d.agreed_hours.model_dump() if d.agreed_hours else None,
+        "no_work_contact": d.no_work_contact,
+    }
     await repo.update_borrower(session, borrower_id, preferences=prefs)
 
 
@@ -243,6 +276,53 @@ async def decide(
     )
 
 
+def provisional(now: datetime, rule: str, message: str) -> Decision:
+    """A deferral for a request compliance cannot decide yet: it would be deciding on old state."""
+    return Decision(
+        outcome="defer",
+        not_before=now + NOT_YET_KNOWN_RETRY,
+        expires_at=None,
+        reasons=[Reason(rule=rule, message=message, citation="")],
+        policy="none",
+        evaluated_rules=[],
+    )
+
+
+def not_yet_known(borrower: Any, account: Any, intake_seq: int | None, now: datetime) -> Decision | None:
+    """Why compliance may not decide now (its view lags what the requester saw), or None."""
+    if account is None or borrower is None:
+        return provisional(
+            now, "compliance.account_not_yet_known", "compliance has not read this account's placement yet"
+        )
+    if intake_seq is not None and borrower.intake_seq < intake_seq:
+        return provisional(
+            now,
+            "compliance.state_not_fresh",
+            f"compliance has applied the borrower's intake events up to {borrower.intake_seq}, "
+            f"the requester saw {intake_seq}: decided once it has caught up",
+        )
+    return None
+
+
+def permit_request(d: Any, *, account_id: str, borrower_id: str, at: datetime) -> PermitRequest:
+    """The engine's request from a permit.requested payload or a dry run's body."""
+    return PermitRequest(
+        account_id=account_id,
+        borrower_id=borrower_id,
+        channel=d.channel,
+        recipient=d.recipient,
+        at=at,
+        autodialed=d.autodialed,
+        prerecorded=d.prerecorded,
+        purpose=d.purpose,
+        contact_point_id=d.contact_point_id,
+        third_party_id=d.third_party_id,
+        crew_size=d.crew_size,
+        recording=d.recording,
+        id_shown=d.id_shown,
+    )
+
+
 async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequested], deps: Deps) -> None:
     d = event.data
     tenant = event.envelope.tenant
@@ -254,42 +334,15 @@ async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequeste
     at = max(d.at, now)
     borrower = await repo.borrower(session, borrower_id, lock=True)
     account = await repo.account(session, account_id)
-    request = PermitRequest(
-        account_id=d.account_id,
-        borrower_id=d.borrower_id,
-        channel=d.channel,
-        recipient=d.recipient,
-        at=at,
-        autodialed=d.autodialed,
-        purpose=d.purpose,
-        contact_point_id=d.contact_point_id,
-        third_party_id=d.third_party_id,
-        crew_size=d.crew_size,
-        recording=d.recording,
-        id_shown=d.id_shown,
-    )
-    if account is None or borrower is None:
-        decision = Decision(
-            outcome="defer",
-            not_before=now + NOT_YET_KNOWN_RETRY,
-            expires_at=None,
-            reasons=[],
-            policy="none",
-            evaluated_rules=[],
-        )
-        reasons = [
-            {
-                "rule": "compliance.account_not_yet_known",
-                "message": "compliance has not read this account's placement yet",
-                "citation": "",
-            }
-        ]
-        snap: dict[str, Any] = {"request": {"account_id": d.account_id}, "state": None, "ledger": []}
-    else:
+    decision = not_yet_known(borrower, account, d.intake_seq, now)
+    if decision is None:
+        request = permit_request(d, account_id=d.account_id, borrower_id=d.borrower_id, at=at)
         decision, snap = await decide(
             session, request, account=account, borrower=borrower, deps=deps, tenant=tenant
         )
-        reasons = [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in decision.reasons]
+    else:
+        snap = {"request": {"account_id": d.account_id}, "state": None, "ledger": []}
+    reasons = [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in decision.reasons]
     permit_id = uuid.uuid4()
     await repo.insert_decision(
         session,
@@ -349,6 +402,8 @@ EARLY_USE_TOLERANCE = timedelta(seconds=5)
 REACHED = frozenset(
     {"delivered", "connected", "conversation", "voicemail", "met_promise", "met_paid", "met_refused"}
 )
+# Only a delivered letter or e-mail is a validation notice provided (12 CFR 1006.34(a), 1006.42).
+NOTICE_MEDIA = frozenset({"letter", "email"})
 
 
 async def _contact_attempted(session: AsyncSession, event: Event[k.ContactAttempted], deps: Deps) -> None:
@@ -357,6 +412,8 @@ async def _contact_attempted(session: AsyncSession, event: Event[k.ContactAttemp
     account_id, borrower_id = _ids(d)
     borrower = await repo.borrower(session, borrower_id, lock=True)
     permit_id = uuid.UUID(d.permit_id) if d.permit_id else None
+    permit = await repo.decision(session, permit_id, lock=True) if permit_id else None
+    granted = permit.request.get("purpose") if permit is not None and permit.outcome == "allow" else None
     fresh = await repo.record_attempt(
         session,
         attempt_id=d.attempt_id,
@@ -370,38 +427,80 @@ async def _contact_attempted(session: AsyncSession, event: Event[k.ContactAttemp
         contact_point_id=d.contact_point_id,
         third_party_id=d.third_party_id,
         permit_id=permit_id,
+        purpose=granted,
         at=d.at,
     )
-    if not fresh or d.direction != "outbound":
+    if not fresh:
         return
-    purpose = await _check_permit(session, d, tenant=tenant, permit_id=permit_id, deps=deps)
+    purpose = None
+    if d.direction == "outbound":
+        purpose = await _check_permit(session, d, tenant=tenant, permit=permit, permit_id=permit_id, deps=deps)
     account = await repo.account(session, account_id)
     if account is not None and d.recipient == "debtor" and d.outcome in REACHED:
-        changes: dict[str, Any] = {}
-        if account.first_contact_at is None:
-            changes["first_contact_at"] = d.at
-        if purpose == "validation_notice" and account.validation_notice_sent_at is None:
-            changes["validation_notice_sent_at"] = d.at
-        if changes:
-            await repo.update_account(session, account_id, **changes)
+        await _remember_reach(session, account, d, purpose)
     if borrower is not None and d.recipient == "third_party" and d.third_party_id:
         contacted = sorted(set(borrower.contacted_third_parties) | {d.third_party_id})
         refused = set(borrower.refused_third_parties)
-        if d.outcome == "met_refused":
+        if d.refused or d.outcome == "met_refused":
             refused.add(d.third_party_id)
         await repo.update_borrower(
             session, borrower_id, contacted_third_parties=contacted, refused_third_parties=sorted(refused)
         )
 
 
+async def _remember_reach(session: AsyncSession, account: Any, d: k.ContactAttempted, purpose: str | None) -> None:
+    """The first communication starts the validation-notice clock; a delivered notice is remembered."""
+    changes: dict[str, Any] = {}
+    if account.first_contact_at is None:
+        changes["first_contact_at"] = d.at
+    delivered = d.direction == "outbound" and d.outcome == "delivered"
+    if purpose == "validation_notice" and delivered and d.channel in NOTICE_MEDIA:
+        if account.validation_notice_sent_at is None:
+            changes["validation_notice_sent_at"] = d.at
+        if d.validation_period_ends is not None:
+            changes["validation_period_ends"] = d.validation_period_ends
+    if purpose in NOTICE_PURPOSES:
+        changes["notices"] = {**(account.notices or {}), purpose: d.at.isoformat()}
+    if changes:
+        await repo.update_account(session, account.account_id, **changes)
+
+
+async def _contact_reported(session: AsyncSession, event: Event[c.ContactReported], deps: Deps) -> None:
+    """The lender's own or another agency's contact: counted in the ledger like ours, no permit."""
+    d = event.data
+    account_id, borrower_id = _ids(d)
+    await repo.borrower(session, borrower_id, lock=True)
+    await repo.record_attempt(
+        session,
+        attempt_id=d.attempt_id,
+        tenant=event.envelope.tenant,
+        borrower_id=borrower_id,
+        account_id=account_id,
+        channel=d.channel,
+        recipient=d.recipient,
+        direction=d.direction,
+        outcome=d.outcome,
+        contact_point_id=d.contact_point_id,
+        third_party_id=d.third_party_id,
+        permit_id=None,
+        purpose=None,
+        at=d.at,
+    )
+
+
 async def _check_permit(
-    session: AsyncSession, d: k.ContactAttempted, *, tenant: str, permit_id: uuid.UUID | None, deps: Deps
+    session: AsyncSession,
+    d: k.ContactAttempted,
+    *,
+    tenant: str,
+    permit: Any,
+    permit_id: uuid.UUID | None,
+    deps: Deps,
 ) -> str | None:
     """A delivery needs an unused, unexpired allow for this account and channel; anything else is a
     violation. Returns the permit's purpose when it was valid."""
     problem: tuple[str, str] | None = None
     purpose = None
-    permit = await repo.decision(session, permit_id, lock=True) if permit_id else None
     if permit_id is None:
         problem = ("delivery_without_permit", "an outbound contact was made without a permit")
     elif permit is None:

@@ -49,6 +49,15 @@ async def update_borrower(session: AsyncSession, borrower_id: uuid.UUID, **value
     )
 
 
+async def advance_intake_seq(session: AsyncSession, borrower_id: uuid.UUID, seq: int) -> None:
+    """Remember that intake's events of this borrower up to `seq` are applied (never moves back)."""
+    await session.execute(
+        update(borrowers)
+        .where(borrowers.c.borrower_id == borrower_id, borrowers.c.intake_seq < seq)
+        .values(intake_seq=seq)
+    )
+
+
 async def attempts(session: AsyncSession, borrower_id: uuid.UUID, *, until: datetime) -> list[Any]:
     stmt = (
         select(ledger)

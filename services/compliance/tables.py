@@ -3,7 +3,7 @@ and the append-only audit chain. No plaintext personal data: contact points are 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Identity, Index, Table, Text, func
+from sqlalchemy import BigInteger, Column, Date, DateTime, Identity, Index, Table, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from common.db import make_metadata
@@ -22,15 +22,18 @@ borrowers = Table(
     Column("borrower_id", UUID(as_uuid=True), primary_key=True),
     Column("tenant", Text, nullable=False),
     Column("timezones", ARRAY(Text), nullable=False, server_default="{}"),
+    # {zone: ["declared", "address", "phone"]}: where each candidate zone came from
+    Column("zone_sources", JSONB, nullable=False, server_default="{}"),
     Column("holds", ARRAY(Text), nullable=False, server_default="{}"),
     Column("channel_opt_outs", ARRAY(Text), nullable=False, server_default="{}"),
-    # {contact_point_id: {sms, autodialer, email, is_mobile, employer_email, kind}}
+    # {contact_point_id: {kind, sms, autodialer, email, is_mobile, line_type, employer_email, place}}
     Column("consents", JSONB, nullable=False, server_default="{}"),
     Column("preferences", JSONB, nullable=False, server_default="{}"),
     Column("third_parties", JSONB, nullable=False, server_default="{}"),
     Column("refused_third_parties", ARRAY(Text), nullable=False, server_default="{}"),
     Column("contacted_third_parties", ARRAY(Text), nullable=False, server_default="{}"),
-    Column("debtor_unreachable", Boolean, nullable=False, server_default="false"),
+    # The borrower's latest intake event applied here (intake stamps every event with it).
+    Column("intake_seq", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -44,6 +47,11 @@ accounts = Table(
     Column("holds", ARRAY(Text), nullable=False, server_default="{}"),
     Column("first_contact_at", DateTime(timezone=True)),
     Column("validation_notice_sent_at", DateTime(timezone=True)),
+    Column("validation_period_ends", Date),
+    # {purpose: iso instant}: the latest delivered notice of each purpose
+    Column("notices", JSONB, nullable=False, server_default="{}"),
+    # the open dispute: {received_at, written}
+    Column("dispute", JSONB),
     Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_accounts_borrower_id", "borrower_id"),
 )
@@ -63,6 +71,7 @@ ledger = Table(
     Column("contact_point_id", Text),
     Column("third_party_id", Text),
     Column("permit_id", UUID(as_uuid=True)),
+    Column("purpose", Text),  # the permit's purpose; NULL for contacts made without one
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_ledger_borrower_id_at", "borrower_id", "at"),
 )

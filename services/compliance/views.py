@@ -4,7 +4,7 @@ that let a stored decision be replayed exactly."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date, datetime, time
 from typing import Any
 
@@ -13,6 +13,7 @@ from compliance.domain.model import (
     AgreedHours,
     Attempt,
     Consent,
+    Dispute,
     InconvenientWindow,
     Ledger,
     PermitRequest,
@@ -23,9 +24,14 @@ def _time(value: str) -> time:
     return time.max if value == "24:00" else time.fromisoformat(value)
 
 
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def state_from_rows(account: Any, borrower: Any, *, tenant_allows_visits: bool) -> AccountState:
     prefs = borrower.preferences or {}
     agreed = prefs.get("agreed_hours")
+    dispute = account.dispute
     return AccountState(
         account_id=str(account.account_id),
         borrower_id=str(account.borrower_id),
@@ -39,16 +45,21 @@ def state_from_rows(account: Any, borrower: Any, *, tenant_allows_visits: bool) 
             for w in prefs.get("inconvenient", [])
         ),
         agreed_hours=AgreedHours(start=_time(agreed["start"]), end=_time(agreed["end"])) if agreed else None,
+        no_work_contact=bool(prefs.get("no_work_contact", False)),
         tenant_allows_visits=tenant_allows_visits,
-        debtor_unreachable=borrower.debtor_unreachable,
         refused_third_parties=frozenset(borrower.refused_third_parties),
         contacted_third_parties=frozenset(borrower.contacted_third_parties),
         first_contact_at=account.first_contact_at,
         validation_notice_sent_at=account.validation_notice_sent_at,
+        validation_period_ends=account.validation_period_ends,
+        notices={purpose: datetime.fromisoformat(at) for purpose, at in (account.notices or {}).items()},
+        dispute=Dispute(received_at=datetime.fromisoformat(dispute["received_at"]), written=dispute["written"])
+        if dispute
+        else None,
     )
 
 
-_CONSENT_FIELDS = {"sms", "autodialer", "email", "is_mobile", "employer_email"}
+_CONSENT_FIELDS = frozenset(f.name for f in fields(Consent)) - {"consent_checked_at"}
 
 
 def _consent(stored: dict[str, Any]) -> Consent:
@@ -60,7 +71,8 @@ def _consent(stored: dict[str, Any]) -> Consent:
 
 
 def ledger_from_rows(rows: Sequence[Any], *, reserved: Sequence[Any] = ()) -> Ledger:
-    """Outbound attempts, plus each allowed permit not yet used as a `reserved` attempt at its time."""
+    """Every recorded attempt (outbound and inbound), plus each allowed permit not yet used as a
+    `reserved` attempt at the instant it was granted for."""
     attempts = [
         Attempt(
             at=r.at,
@@ -70,9 +82,11 @@ def ledger_from_rows(rows: Sequence[Any], *, reserved: Sequence[Any] = ()) -> Le
             account_id=str(r.account_id),
             borrower_id=str(r.borrower_id),
             recipient=r.recipient,
+            direction=r.direction,
+            purpose=r.purpose,
+            third_party_id=r.third_party_id,
         )
         for r in rows
-        if r.direction == "outbound"
     ]
     attempts += [
         Attempt(
@@ -83,6 +97,8 @@ def ledger_from_rows(rows: Sequence[Any], *, reserved: Sequence[Any] = ()) -> Le
             account_id=str(p.account_id),
             borrower_id=p.request["borrower_id"],
             recipient=p.request.get("recipient", "debtor"),
+            purpose=p.request.get("purpose", "collection"),
+            third_party_id=p.request.get("third_party_id"),
         )
         for p in reserved
     ]
@@ -114,23 +130,15 @@ def restore(snap: dict[str, Any]) -> tuple[PermitRequest, AccountState, Ledger]:
     """The inverse of `snapshot`, for replaying a stored decision."""
     req = dict(snap["request"])
     req["at"] = datetime.fromisoformat(req["at"])
-    st = dict(snap["state"])
+    st = {k: v for k, v in snap["state"].items() if k in _STATE_FIELDS}
     for key in ("first_contact_at", "validation_notice_sent_at"):
-        st[key] = datetime.fromisoformat(st[key]) if st[key] else None
+        st[key] = _instant(st.get(key))
+    ends = st.get("validation_period_ends")
+    st["validation_period_ends"] = date.fromisoformat(ends) if ends else None
     for key in ("holds", "channel_opt_outs", "refused_third_parties", "contacted_third_parties"):
         st[key] = frozenset(st[key])
     st["timezones"] = tuple(st["timezones"])
-    st["consents"] = {
-        k: Consent(
-            **{
-                **v,
-                "consent_checked_at": date.fromisoformat(v["consent_checked_at"])
-                if v.get("consent_checked_at")
-                else None,
-            }
-        )
-        for k, v in st["consents"].items()
-    }
+    st["consents"] = {k: _consent(v) for k, v in st["consents"].items()}
     st["preferences"] = tuple(
         InconvenientWindow(weekdays=frozenset(w["weekdays"]), start=_time(w["start"]), end=_time(w["end"]))
         for w in st["preferences"]
@@ -139,5 +147,15 @@ def restore(snap: dict[str, Any]) -> tuple[PermitRequest, AccountState, Ledger]:
     st["agreed_hours"] = (
         AgreedHours(start=_time(agreed["start"]), end=_time(agreed["end"])) if agreed else None
     )
+    st["notices"] = {k: datetime.fromisoformat(v) for k, v in st.get("notices", {}).items()}
+    dispute = st.get("dispute")
+    st["dispute"] = (
+        Dispute(received_at=datetime.fromisoformat(dispute["received_at"]), written=dispute["written"])
+        if dispute
+        else None
+    )
     attempts = tuple(Attempt(**{**a, "at": datetime.fromisoformat(a["at"])}) for a in snap["ledger"])
     return PermitRequest(**req), AccountState(**st), Ledger(attempts=attempts)
+
+
+_STATE_FIELDS = frozenset(f.name for f in fields(AccountState))

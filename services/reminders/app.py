@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from common.clock import Clock, SystemClock
-from common.service import Runtime, ServiceSpec, create_service_app
+from common.clock import Clock
+from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from reminders import __doc__ as description
 from reminders import tables
 from reminders.api.routes import router
@@ -29,7 +29,7 @@ def build_channels(settings: RemindersSettings) -> Channels:
 
 def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or RemindersSettings()
-    clock = clock or SystemClock()
+    clock = clock or make_clock(settings)
     spec = ServiceSpec(
         name="reminders",
         version="0.2.0",

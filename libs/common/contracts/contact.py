@@ -6,14 +6,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from common.contracts import Contract, contract
 
 Channel = Literal["voice_call", "sms", "email", "push", "letter", "visit"]
 Recipient = Literal["debtor", "third_party"]
-Purpose = Literal["collection", "location", "validation_notice"]
+# Why a contact is made. Besides collecting and locating, some contacts are notices the law asks for:
+# the Reg F validation notice (12 CFR 1006.34), a forbearance offer before escalation (FCA CONC 7.3.4R),
+# a notice before a visit, and the three notices 15 U.S.C. 1692c(c) still allows after a cease request.
+Purpose = Literal[
+    "collection",
+    "location",
+    "validation_notice",
+    "forbearance_offer",
+    "visit_notice",
+    "notice_efforts_terminated",
+    "notice_may_invoke_remedy",
+    "notice_will_invoke_remedy",
+]
 Outcome = Literal[
     "delivered",
     "failed",
@@ -49,6 +61,7 @@ class PermitRequested(Contract):
     recipient: Recipient = "debtor"
     at: datetime
     autodialed: bool = False
+    prerecorded: bool = False  # an artificial or prerecorded voice (47 CFR 64.1200(a)(3))
     purpose: Purpose = "collection"
     contact_point_id: str | None = None
     third_party_id: str | None = None
@@ -56,6 +69,9 @@ class PermitRequested(Contract):
     recording: bool | None = None
     id_shown: bool | None = None
     job_id: str | None = None
+    # The borrower's intake event sequence the requester has seen: compliance defers the decision
+    # until it has applied at least that much, so it never decides on older state than the requester.
+    intake_seq: int | None = None
 
 
 class DecisionReason(Contract):
@@ -99,6 +115,10 @@ class ContactAttempted(Contract):
     third_party_id: str | None = None
     agent_id: str | None = None
     provider_message_id: str | None = None
+    # The person asked never to be contacted again (a third party's refusal is final).
+    refused: bool = False
+    # A validation notice states the end of its validation period (12 CFR 1006.34(b)(5)).
+    validation_period_ends: date | None = None
 
 
 @contract("optout.received")

@@ -71,6 +71,8 @@ class Borrower(Contract):
     addresses: list[Address]
     timezones: list[str]
     language: str | None
+    # Where each candidate zone came from: "declared", "address", "phone" (every one must allow).
+    zone_sources: dict[str, list[str]] = {}
 
 
 class ThirdParty(Contract):
@@ -78,6 +80,18 @@ class ThirdParty(Contract):
     sealed: str  # enc:v1 JSON of name and phone (CTX_THIRD_PARTY)
     relationship: str
     phone_id: str | None
+
+
+class Itemization(Contract):
+    """The itemization of a debt as a validation notice states it (12 CFR 1006.34(c)(2)(vi)-(viii))."""
+
+    date: date
+    reference: Literal["last_statement", "charge_off", "last_payment", "transaction", "judgment"]
+    amount_minor: int
+    interest_minor: int = 0
+    fees_minor: int = 0
+    payments_minor: int = 0
+    credits_minor: int = 0
 
 
 class Account(Contract):
@@ -89,15 +103,21 @@ class Account(Contract):
     principal_minor: int | None
     due_date: date
     jurisdiction: str
+    itemization: Itemization | None = None
 
 
 class IntakeEvent(Contract):
-    """What every intake event says: which lender event caused it, when, about whom."""
+    """What every intake event says: which lender event caused it, when, about whom.
+
+    `seq` counts the borrower's intake events (1, 2, ...): a consumer that has applied seq N of a
+    borrower knows everything intake had said about them up to that event.
+    """
 
     lender_event_id: str
     occurred_at: datetime
     account_id: str
     borrower_id: str
+    seq: int = 0
 
 
 @contract("account.placed")
@@ -160,10 +180,18 @@ class ContactChanged(IntakeEvent):
     emails: list[Email]
     addresses: list[Address]
     timezones: list[str]
+    zone_sources: dict[str, list[str]] = {}
 
 
 class InconvenientWindow(Contract):
     days: list[str]
+    start: str
+    end: str
+
+
+class AgreedHours(Contract):
+    """Hours the borrower agreed to be contacted at, local "HH:MM" (CN: other than 08:00-22:00)."""
+
     start: str
     end: str
 
@@ -173,6 +201,35 @@ class PreferencesChanged(IntakeEvent):
     inconvenient: list[InconvenientWindow]
     language: str | None
     channels: list[str] | None
+    agreed_hours: AgreedHours | None = None
+    # The borrower asked not to be called or visited at work (209 CMR 18.16(1)(c), 18.17(7)).
+    no_work_contact: bool = False
+
+
+@contract("contact.reported")
+class ContactReported(IntakeEvent):
+    """A contact the lender itself or another agency made, so shared caps count it (the CN daily
+    caps are for "the lender and all its agencies together")."""
+
+    attempt_id: str
+    reported_by: Literal["lender", "agency"]
+    channel: Channel
+    direction: Literal["outbound", "inbound"]
+    recipient: Literal["debtor", "third_party"]
+    outcome: Literal[
+        "delivered",
+        "failed",
+        "bounced",
+        "busy",
+        "no_answer",
+        "voicemail",
+        "connected",
+        "conversation",
+        "wrong_number",
+    ]
+    at: datetime
+    contact_point_id: str | None
+    third_party_id: str | None
 
 
 @contract("borrower.erased")

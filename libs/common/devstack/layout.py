@@ -114,4 +114,6 @@ class Layout:
             f"{p}_SANDBOX_URL": f"http://127.0.0.1:{self.sandbox_http_port}",
             f"{p}_SMTP_PORT": str(self.sandbox_smtp_port),
             f"{p}_AUDIT_SIGNING_KEY_FILE": str(self.audit_private_key),
+            # The dev and test stack lets an admin move service clocks, so tests can let days pass.
+            f"{p}_CLOCK_CONTROL": "true",
         }

@@ -13,12 +13,12 @@ from fastapi.responses import StreamingResponse
 from common.auth import Principal, Role, ensure_tenant, require_roles
 from common.pagination import decode_cursor, encode_cursor
 from common.problems import ProblemError
-from compliance import audit_store, handlers
+from compliance import audit_store, dryrun, handlers
 from compliance import repository as repo
 from compliance.api import schemas as s
-from compliance.domain.ledger import ledger_counts, validation_notice_due
+from compliance.domain.ledger import ledger_counts, unreachable, validation_notice_due
 from compliance.domain.lint import UnknownJurisdictionError, lint_template
-from compliance.domain.model import PermitRequest
+from compliance.domain.model import Decision
 from compliance.domain.packs import Pack, pack_for
 from compliance.views import ledger_from_rows, state_from_rows
 
@@ -40,40 +40,77 @@ async def _account(request: Request, principal: Principal, account_id: uuid.UUID
     return account, borrower
 
 
+def _reasons(decision: Decision) -> list[s.ReasonView]:
+    return [s.ReasonView(rule=r.rule, message=r.message, citation=r.citation) for r in decision.reasons]
+
+
 @router.post(
     "/permits:evaluate",
     summary="May we contact this person, this way, at this time? (records nothing)",
-    response_model=s.DecisionView,
+    response_model=s.EvaluationView,
 )
-async def evaluate_permit(body: s.EvaluateRequest, request: Request, principal: Evaluator) -> s.DecisionView:
+async def evaluate_permit(body: s.EvaluateRequest, request: Request, principal: Evaluator) -> s.EvaluationView:
     runtime = request.app.state.runtime
     deps: handlers.Deps = request.app.state.deps
     account, borrower = await _account(request, principal, body.account_id)
-    permit = PermitRequest(
-        account_id=str(account.account_id),
-        borrower_id=str(account.borrower_id),
-        channel=body.channel,
-        recipient=body.recipient,
-        at=body.at or runtime.clock.now(),
-        autodialed=body.autodialed,
-        purpose=body.purpose,
-        contact_point_id=body.contact_point_id,
-        third_party_id=body.third_party_id,
-        crew_size=body.crew_size,
-        recording=body.recording,
-        id_shown=body.id_shown,
-    )
-    async with runtime.sessions() as session:
-        decision, _ = await handlers.decide(
-            session, permit, account=account, borrower=borrower, deps=deps, tenant=account.tenant
+    now = runtime.clock.now()
+    stale = handlers.not_yet_known(borrower, account, body.intake_seq, now)
+    if stale is None and body.intake_seq is None:
+        stale = await _lagging(request, str(account.borrower_id), now)
+    if stale is not None:
+        return s.EvaluationView(
+            outcome=stale.outcome,
+            not_before=stale.not_before,
+            expires_at=None,
+            reasons=_reasons(stale),
+            policy=stale.policy,
         )
-    return s.DecisionView(
-        outcome=decision.outcome,
-        not_before=decision.not_before,
-        expires_at=decision.expires_at,
-        reasons=[s.ReasonView(rule=r.rule, message=r.message, citation=r.citation) for r in decision.reasons],
-        policy=decision.policy,
-        evaluated_rules=decision.evaluated_rules,
+    base = handlers.permit_request(
+        body, account_id=str(account.account_id), borrower_id=str(account.borrower_id), at=body.at or now
+    )
+    answers: list[tuple[dryrun.Target | None, Decision]] = []
+    candidates: list[dryrun.Target | None] = [*dryrun.targets(base, borrower)]
+    async with runtime.sessions() as session:
+        for target in candidates or [None]:
+            permit = base if target is None else dryrun.aimed_at(base, target)
+            decision, _ = await handlers.decide(
+                session, permit, account=account, borrower=borrower, deps=deps, tenant=account.tenant
+            )
+            answers.append((target, decision))
+    overall = dryrun.best([decision for _, decision in answers])
+    return s.EvaluationView(
+        outcome=overall.outcome,
+        not_before=overall.not_before,
+        expires_at=overall.expires_at,
+        reasons=_reasons(overall),
+        policy=overall.policy,
+        evaluated_rules=overall.evaluated_rules,
+        targets=[
+            s.TargetDecision(
+                kind=target.kind,
+                contact_point_id=target.contact_point_id,
+                third_party_id=target.third_party_id,
+                relationship=target.relationship,
+                outcome=decision.outcome,
+                not_before=decision.not_before,
+                expires_at=decision.expires_at,
+                reasons=_reasons(decision),
+            )
+            for target, decision in answers
+            if target is not None
+        ],
+    )
+
+
+async def _lagging(request: Request, borrower_id: str, now: datetime) -> Decision | None:
+    """A deferral while intake events of this borrower's partition wait to be applied here."""
+    behind = await request.app.state.intake_lag.behind(borrower_id)
+    if behind == 0:
+        return None
+    return handlers.provisional(
+        now,
+        "compliance.state_not_fresh",
+        f"{behind} intake event(s) on this borrower's partition are not applied here yet: ask again shortly",
     )
 
 
@@ -88,13 +125,18 @@ async def account_state(account_id: uuid.UUID, request: Request, principal: Read
     pack = deps.packs[pack_for(account.jurisdiction)]
     state = state_from_rows(account, borrower, tenant_allows_visits=account.tenant in deps.visit_tenants)
     async with runtime.sessions() as session:
-        ledger = ledger_from_rows(await repo.attempts(session, account.borrower_id, until=now))
+        ledger = ledger_from_rows(
+            await repo.attempts(session, account.borrower_id, until=now),
+            reserved=await repo.outstanding_permits(session, account.borrower_id, at=now),
+        )
+    sources = borrower.zone_sources or {}
     return s.StateView(
         account_id=str(account.account_id),
         borrower_id=str(account.borrower_id),
         jurisdiction=account.jurisdiction,
         policy=pack.version_tag,
         timezones=list(borrower.timezones),
+        zones=[s.ZoneView(zone=zone, sources=sources.get(zone, [])) for zone in borrower.timezones],
         holds=sorted(state.holds),
         channel_opt_outs=sorted(state.channel_opt_outs),
         consents=dict(borrower.consents),
@@ -102,10 +144,18 @@ async def account_state(account_id: uuid.UUID, request: Request, principal: Read
         ledger_counts=ledger_counts(state, ledger, now, pack=pack),
         first_contact_at=account.first_contact_at,
         validation_notice=s.ValidationNotice(
-            due=validation_notice_due(state, pack), sent_at=account.validation_notice_sent_at
+            due=validation_notice_due(state, pack),
+            sent_at=account.validation_notice_sent_at,
+            period_ends=account.validation_period_ends,
         ),
+        notices=dict(state.notices),
+        dispute=s.DisputeView(received_at=state.dispute.received_at, written=state.dispute.written)
+        if state.dispute
+        else None,
+        debtor_unreachable=unreachable(state, ledger, now, pack=pack),
         refused_third_parties=sorted(state.refused_third_parties),
         contacted_third_parties=sorted(state.contacted_third_parties),
+        intake_seq=borrower.intake_seq,
     )
 
 

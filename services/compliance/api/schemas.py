@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from common.contracts.contact import Purpose
 
 
 class EvaluateRequest(BaseModel):
@@ -17,12 +19,28 @@ class EvaluateRequest(BaseModel):
     recipient: Literal["debtor", "third_party"] = "debtor"
     at: AwareDatetime | None = None
     autodialed: bool = False
-    purpose: Literal["collection", "location", "validation_notice"] = "collection"
-    contact_point_id: str | None = Field(default=None, max_length=128, pattern=r"^[0-9a-f]*$")
-    third_party_id: str | None = Field(default=None, max_length=128, pattern=r"^[0-9a-f]*$")
+    prerecorded: bool = False
+    purpose: Purpose = "collection"
+    contact_point_id: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=r"^[0-9a-f]*$",
+        description="omit to evaluate every known contact point of the channel, one result each",
+    )
+    third_party_id: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=r"^[0-9a-f]*$",
+        description="omit (with recipient third_party) to evaluate every known third party",
+    )
     crew_size: int | None = Field(default=None, ge=0, le=50)
     recording: bool | None = None
     id_shown: bool | None = None
+    intake_seq: int | None = Field(
+        default=None,
+        ge=0,
+        description="the `seq` intake's account view showed; the answer waits for compliance to catch up",
+    )
 
 
 class ReasonView(BaseModel):
@@ -38,6 +56,25 @@ class DecisionView(BaseModel):
     reasons: list[ReasonView]
     policy: str
     evaluated_rules: list[str] = []
+
+
+class TargetDecision(BaseModel):
+    """The dry run's answer for one contact point (or one third party)."""
+
+    kind: Literal["phone", "email", "address", "third_party"]
+    contact_point_id: str | None
+    third_party_id: str | None
+    relationship: str | None = None
+    outcome: Literal["allow", "deny", "defer"]
+    not_before: datetime | None
+    expires_at: datetime | None
+    reasons: list[ReasonView]
+
+
+class EvaluationView(DecisionView):
+    """A dry run: the overall answer and, when no contact point was named, one answer per target."""
+
+    targets: list[TargetDecision] = []
 
 
 class StoredDecision(DecisionView):
@@ -59,6 +96,17 @@ class DecisionPage(BaseModel):
 class ValidationNotice(BaseModel):
     due: datetime | None
     sent_at: datetime | None
+    period_ends: date | None = Field(description="the end of the validation period the notice stated")
+
+
+class ZoneView(BaseModel):
+    zone: str
+    sources: list[Literal["declared", "address", "phone"]]
+
+
+class DisputeView(BaseModel):
+    received_at: datetime
+    written: bool
 
 
 class StateView(BaseModel):
@@ -67,6 +115,7 @@ class StateView(BaseModel):
     jurisdiction: str
     policy: str
     timezones: list[str]
+    zones: list[ZoneView] = Field(description="every candidate zone with where it came from; all must allow")
     holds: list[str]
     channel_opt_outs: list[str]
     consents: dict[str, dict[str, Any]]
@@ -74,8 +123,14 @@ class StateView(BaseModel):
     ledger_counts: dict[str, int]
     first_contact_at: datetime | None
     validation_notice: ValidationNotice
+    notices: dict[str, datetime]
+    dispute: DisputeView | None
+    debtor_unreachable: bool | None = Field(
+        description="whether the pack's third-party rule counts the debtor as unreachable now"
+    )
     refused_third_parties: list[str]
     contacted_third_parties: list[str]
+    intake_seq: int = Field(description="the borrower's latest intake event compliance has applied")
 
 
 class LintRequest(BaseModel):

@@ -15,7 +15,7 @@ from compliance.domain.localtime import TimeConstraint
 from compliance.domain.model import AccountState, Decision, DecisionOutcome, Ledger, PermitRequest, Reason
 from compliance.domain.packs import Pack
 from compliance.domain.rules import RULES
-from compliance.domain.rules.base import Context, attempts_as_of, resolve_zones
+from compliance.domain.rules.base import Context, borrower_attempts, resolve_zones
 
 DEFAULT_PERMIT_TTL: Final = timedelta(minutes=15)
 # The longest wait any pack can impose (a 30-day visit cap plus quiet hours) fits well inside this.
@@ -100,7 +100,7 @@ def _context(request: PermitRequest, state: AccountState, ledger: Ledger, pack: 
         request=request,
         state=state,
         at=at,
-        attempts=attempts_as_of(ledger, state.borrower_id, at),
+        attempts=borrower_attempts(ledger, state.borrower_id),
         zones=zones,
         unknown_zones=unknown,
     )

@@ -14,7 +14,21 @@ from typing import Final, Literal, get_args
 
 Channel = Literal["voice_call", "sms", "email", "push", "letter", "visit"]
 Recipient = Literal["debtor", "third_party"]
-Purpose = Literal["collection", "location", "validation_notice"]
+Direction = Literal["outbound", "inbound"]
+# Why a contact is made; the notices are the contacts the law itself asks for (see the contracts).
+Purpose = Literal[
+    "collection",
+    "location",
+    "validation_notice",
+    "forbearance_offer",
+    "visit_notice",
+    "notice_efforts_terminated",
+    "notice_may_invoke_remedy",
+    "notice_will_invoke_remedy",
+]
+# What kind of line a phone is: TCPA and 209 CMR 18.16 treat residential, mobile and work lines apart.
+LineType = Literal["mobile", "residential", "work", "other"]
+Place = Literal["home", "work", "other"]
 HoldName = Literal[
     "dispute",
     "cease_communication",
@@ -52,6 +66,7 @@ DecisionOutcome = Literal["allow", "deny", "defer"]
 
 CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
 RECIPIENTS: Final[tuple[Recipient, ...]] = get_args(Recipient)
+DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
 PURPOSES: Final[tuple[Purpose, ...]] = get_args(Purpose)
 HOLDS: Final[tuple[HoldName, ...]] = get_args(HoldName)
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
@@ -77,7 +92,8 @@ class PermitRequest:
     channel: Channel
     recipient: Recipient
     at: datetime
-    autodialed: bool = False  # covers prerecorded and artificial-voice calls too
+    autodialed: bool = False  # placed by an automatic telephone dialing system
+    prerecorded: bool = False  # an artificial or prerecorded voice
     purpose: Purpose = "collection"
     contact_point_id: str | None = None  # keyed hash, never the number or address
     third_party_id: str | None = None
@@ -94,7 +110,8 @@ class PermitRequest:
 
 @dataclass(frozen=True, slots=True)
 class Consent:
-    """What is known about one contact point (keyed by its hashed id in `AccountState.consents`)."""
+    """What is known about one contact point (keyed by its hashed id in `AccountState.consents`):
+    a phone (with its line type), an e-mail address or a postal address (with its place)."""
 
     sms: bool = False
     autodialer: bool = False
@@ -102,6 +119,9 @@ class Consent:
     is_mobile: bool = False
     employer_email: bool = False
     consent_checked_at: date | None = None
+    kind: Literal["phone", "email", "address"] | None = None
+    line_type: LineType | None = None
+    place: Place | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,33 +149,49 @@ class AgreedHours:
 
 
 @dataclass(frozen=True, slots=True)
+class Dispute:
+    """An open dispute as the lender reported it: written or not, and when it was received."""
+
+    received_at: datetime
+    written: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AccountState:
     """Everything compliance knows about one account (one debt) and its borrower, at decision time."""
 
     account_id: str
     borrower_id: str
     jurisdiction: str
-    timezones: Sequence[str] = ()
+    timezones: Sequence[str] = ()  # every candidate zone: declared, address- and phone-derived
     holds: AbstractSet[str] = frozenset()
     channel_opt_outs: AbstractSet[str] = frozenset()
     consents: Mapping[str, Consent] = field(default_factory=dict)
     preferences: Sequence[InconvenientWindow] = ()
     agreed_hours: AgreedHours | None = None
+    no_work_contact: bool = False  # the borrower asked not to be called or visited at work
     tenant_allows_visits: bool = False
-    debtor_unreachable: bool = False
     refused_third_parties: AbstractSet[str] = frozenset()
     contacted_third_parties: AbstractSet[str] = frozenset()
     first_contact_at: datetime | None = None
     validation_notice_sent_at: datetime | None = None
+    validation_period_ends: date | None = None
+    # The latest delivered notice of each purpose (forbearance_offer, visit_notice, ...).
+    notices: Mapping[str, datetime] = field(default_factory=dict)
+    dispute: Dispute | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.first_contact_at, "first_contact_at")
         _require_aware(self.validation_notice_sent_at, "validation_notice_sent_at")
+        for purpose, at in self.notices.items():
+            _require_member(purpose, PURPOSES, "notice purpose")
+            _require_aware(at, f"notices[{purpose}]")
 
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One contact that happened (or was tried): what the frequency rules count."""
+    """One contact that happened, was tried, or is reserved by an unused permit: what the frequency
+    rules count. Inbound contacts (the borrower called us) count where a rule says so."""
 
     at: datetime
     channel: Channel
@@ -164,17 +200,24 @@ class Attempt:
     account_id: str
     borrower_id: str
     recipient: Recipient = "debtor"
+    direction: Direction = "outbound"
+    purpose: Purpose | None = None  # None: not known (a contact logged or reported without a permit)
+    third_party_id: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "at")
         _require_member(self.channel, CHANNELS, "channel")
         _require_member(self.outcome, OUTCOMES, "outcome")
         _require_member(self.recipient, RECIPIENTS, "recipient")
+        _require_member(self.direction, DIRECTIONS, "direction")
+        if self.purpose is not None:
+            _require_member(self.purpose, PURPOSES, "purpose")
 
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """The borrower's contact history; attempts after the decision instant are ignored."""
+    """The borrower's contact history, reserved permits included (some for instants after the decision:
+    caps count those too, cooldowns only what already happened)."""
 
     attempts: Sequence[Attempt] = ()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,9 +26,19 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
-from compliance.domain.model import Channel, HoldName, Outcome, PermitRequest, Purpose, Recipient
+from compliance.domain.model import (
+    Channel,
+    Direction,
+    HoldName,
+    LineType,
+    Outcome,
+    PermitRequest,
+    Purpose,
+    Recipient,
+)
 
 POLICY_DIR: Final = Path(__file__).parent.parent / "policies"
 KNOWN_PACKS: Final = ("CN", "GB", "US", "US-MA")
@@ -65,6 +75,7 @@ class RequestMatch(_Spec):
     recipients: tuple[Recipient, ...] | None = None
     purposes: tuple[Purpose, ...] | None = None
     autodialed: StrictBool | None = None
+    prerecorded: StrictBool | None = None
 
     def matches(self, request: PermitRequest) -> bool:
         return (
@@ -72,6 +83,7 @@ class RequestMatch(_Spec):
             and (self.recipients is None or request.recipient in self.recipients)
             and (self.purposes is None or request.purpose in self.purposes)
             and (self.autodialed is None or request.autodialed == self.autodialed)
+            and (self.prerecorded is None or request.prerecorded == self.prerecorded)
         )
 
 
@@ -95,22 +107,44 @@ class QuietHoursRule(RuleSpec):
     borrower_may_agree_other_hours: StrictBool = False
 
 
-class FrequencyCapRule(RuleSpec):
+class _Counted(RuleSpec):
+    """What a ledger rule counts: attempts on these channels with these outcomes, in these directions,
+    for these purposes (a contact of unknown purpose counts as collection), within its scope."""
+
+    scope: Literal["account", "borrower", "contact_point"]
+    counted_channels: Annotated[tuple[Channel, ...], Field(min_length=1)]
+    counted_outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
+    counted_directions: Annotated[tuple[Direction, ...], Field(min_length=1)] = ("outbound",)
+    counted_purposes: tuple[Purpose, ...] | None = None
+
+
+class FrequencyCapRule(_Counted):
+    """At most `limit` counted attempts in any window: `days` or `hours` long (rolling, reserved
+    permits for later instants included), or the borrower's local calendar day. With `line_types`,
+    the cap governs only contacts to phones of those line types, and counts only those."""
+
     kind: Literal["frequency_cap"]
     limit: PositiveInt
-    window: Literal["rolling_days", "local_day"]
+    window: Literal["rolling_days", "rolling_hours", "local_day"]
     days: PositiveInt = 1
-    scope: Literal["account", "borrower", "contact_point"]
-    counted_channels: Annotated[tuple[Channel, ...], Field(min_length=1)]
-    counted_outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
+    hours: PositiveInt | None = None
+    line_types: tuple[LineType, ...] | None = None
+
+    @model_validator(mode="after")
+    def _hours_for_hourly_windows(self) -> FrequencyCapRule:
+        if (self.window == "rolling_hours") != (self.hours is not None):
+            raise ValueError("hours is required with window rolling_hours, and only there")
+        return self
+
+    @property
+    def span(self) -> timedelta:
+        """The length of a rolling window."""
+        return timedelta(hours=self.hours) if self.hours is not None else timedelta(days=self.days)
 
 
-class CooldownRule(RuleSpec):
+class CooldownRule(_Counted):
     kind: Literal["cooldown_after_outcome"]
     days: PositiveInt  # the day of the triggering outcome is day 1
-    scope: Literal["account", "borrower", "contact_point"]
-    counted_channels: Annotated[tuple[Channel, ...], Field(min_length=1)]
-    counted_outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
 
 
 class HoldRule(RuleSpec):
@@ -129,9 +163,11 @@ class ChannelOptOutRule(RuleSpec):
 
 
 class ConsentRule(RuleSpec):
+    """The contact point needs this consent; with `line_types`, only phones of those line types do."""
+
     kind: Literal["consent"]
     requires: Literal["sms", "autodialer", "email"]
-    mobile_only: StrictBool = False
+    line_types: tuple[LineType, ...] | None = None
     recheck_days: PositiveInt | None = None
 
 
@@ -139,12 +175,21 @@ class EmployerEmailRule(RuleSpec):
     kind: Literal["employer_email"]
 
 
+class Unreachability(_Spec):
+    """When the debtor counts as unreachable: nothing reached them in the last `days` days, and every
+    known phone and e-mail of theirs either failed `failed_attempts` times in those days or last
+    answered wrong number / bounced. A borrower with no phone or e-mail at all is unreachable too."""
+
+    days: PositiveInt
+    failed_attempts: PositiveInt
+
+
 class ThirdPartyRule(RuleSpec):
     kind: Literal["third_party"]
     purposes: tuple[Purpose, ...]  # empty: no third-party contact at all
     channels: tuple[Channel, ...] = ()
     once_per_person: StrictBool = False
-    only_when_debtor_unreachable: StrictBool = False
+    only_when_debtor_unreachable: Unreachability | None = None
 
 
 class VisitRule(RuleSpec):
@@ -160,6 +205,30 @@ class ValidationNoticeRule(RuleSpec):
     days: PositiveInt
 
 
+class PurposeChannelsRule(RuleSpec):
+    """Contacts for these purposes go only on these channels (a validation notice by letter or e-mail)."""
+
+    kind: Literal["purpose_channels"]
+    purposes: Annotated[tuple[Purpose, ...], Field(min_length=1)]
+    channels: Annotated[tuple[Channel, ...], Field(min_length=1)]
+
+
+class RequiresNoticeRule(RuleSpec):
+    """Contact needs a delivered notice of purpose `notice` first: at least `min_hours` before it
+    (sooner defers) and, with `max_days`, no more than that many days before it (older: send anew)."""
+
+    kind: Literal["requires_notice"]
+    notice: Purpose
+    min_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 0
+    max_days: PositiveInt | None = None
+
+
+class WorkplaceRule(RuleSpec):
+    """Once the borrower asked, no calls or texts to a work line and no visits at a work address."""
+
+    kind: Literal["workplace"]
+
+
 Rule = Annotated[
     QuietHoursRule
     | FrequencyCapRule
@@ -171,7 +240,10 @@ Rule = Annotated[
     | EmployerEmailRule
     | ThirdPartyRule
     | VisitRule
-    | ValidationNoticeRule,
+    | ValidationNoticeRule
+    | PurposeChannelsRule
+    | RequiresNoticeRule
+    | WorkplaceRule,
     Field(discriminator="kind"),
 ]
 _RULE: Final[TypeAdapter[Rule]] = TypeAdapter(Rule)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from compliance.domain.engine import evaluate
 from compliance.domain.ledger import validation_notice_due
-from compliance.domain.model import Consent
-from compliance.domain.packs import Pack
+from compliance.domain.model import Attempt, Consent, Dispute
+from compliance.domain.packs import Pack, Unreachability
+from compliance.domain.rules.third_party import debtor_unreachable
 from tests.unit.compliance.builders import (
     LONDON,
     NEW_YORK,
     SHANGHAI,
+    attempt,
     ledger,
     local,
     request,
@@ -75,7 +77,20 @@ def decide(
         ("GB", "deceased", "voice_call", {}, "GB.deceased"),
         ("GB", "closed", "voice_call", {}, "GB.closed"),
         ("GB", "do_not_visit", "visit", {}, "GB.do_not_visit"),
-        ("GB", "vulnerable", "visit", {}, "GB.vulnerability_blocks_visits"),
+        ("GB", "vulnerable", "visit", {}, "GB.vulnerability_review"),
+        ("GB", "vulnerable", "sms", {}, "GB.vulnerability_review"),
+        ("GB", "vulnerable", "letter", {}, "GB.vulnerability_review"),
+        ("GB", "vulnerable", "voice_call", {"autodialed": True}, "GB.vulnerability_review"),
+        ("GB", "vulnerable", "voice_call", {"prerecorded": True}, "GB.vulnerability_review"),
+        # After a cease request the validation notice is not one of the notices 1692c(c) allows.
+        ("US", "cease_communication", "letter", {"purpose": "validation_notice"}, "US.cease_communication"),
+        (
+            "US",
+            "cease_communication",
+            "voice_call",
+            {"purpose": "notice_efforts_terminated"},
+            "US.cease_communication",
+        ),
         ("US", "bankrupt", "voice_call", {}, "US.unrecognised_hold"),
         ("CN", "frozen", "voice_call", {}, "CN.unrecognised_hold"),
         ("GB", "breathing_space", "voice_call", {}, "GB.unrecognised_hold"),
@@ -93,8 +108,12 @@ def test_each_hold_denies(
 @pytest.mark.parametrize(
     ("pack", "hold", "channel", "fields"),
     [
-        ("US", "cease_communication", "letter", {"purpose": "validation_notice"}),
+        ("US", "cease_communication", "letter", {"purpose": "notice_efforts_terminated"}),
+        ("US", "cease_communication", "letter", {"purpose": "notice_may_invoke_remedy"}),
+        ("US", "cease_communication", "email", {"purpose": "notice_will_invoke_remedy"}),
+        ("US-MA", "cease_communication", "letter", {"purpose": "notice_efforts_terminated"}),
         ("US", "dispute", "letter", {"purpose": "validation_notice"}),
+        ("US", "dispute", "email", {"purpose": "validation_notice"}),
         ("US", "do_not_visit", "voice_call", {}),
         ("GB", "vulnerable", "voice_call", {}),
         ("GB", "do_not_visit", "letter", {}),
@@ -104,7 +123,9 @@ def test_each_hold_denies(
 def test_what_a_hold_leaves_open(
     packs: dict[str, Pack], pack: str, hold: str, channel: str, fields: dict[str, Any]
 ) -> None:
-    assert decide(packs, pack, channel, (hold,), **fields).outcome == "allow"
+    account = with_holds(state(pack, consents={"phone-1": Consent(kind="email", email=True)}), hold)
+    decision = evaluate(request(NOON[pack[:2]], channel, **fields), account, ledger(), packs[pack])
+    assert decision.outcome == "allow", decision.reasons
 
 
 def test_routes_are_named(packs: dict[str, Pack]) -> None:
@@ -172,7 +193,10 @@ def test_channel_opt_out_denies_that_channel_only(packs: dict[str, Pack], pack: 
         ("US", "sms", False, None, "deny", "US.sms_consent"),
         ("US", "voice_call", True, Consent(is_mobile=True), "deny", "US.tcpa_prior_express_consent"),
         ("US", "voice_call", True, Consent(is_mobile=True, autodialer=True), "allow", None),
-        ("US", "voice_call", True, Consent(is_mobile=False), "allow", None),
+        ("US", "voice_call", True, Consent(line_type="residential"), "allow", None),
+        ("US", "voice_call", True, Consent(line_type="work"), "allow", None),
+        # A phone of unknown line type is treated as a mobile: an autodialed call needs consent.
+        ("US", "voice_call", True, Consent(is_mobile=False), "deny", "US.tcpa_prior_express_consent"),
         ("US", "voice_call", True, None, "deny", "US.tcpa_prior_express_consent"),
         ("US", "voice_call", False, Consent(is_mobile=True), "allow", None),
         ("US", "voice_call", False, None, "allow", None),
@@ -202,6 +226,28 @@ def test_consent(
         assert [reason.rule for reason in decision.reasons] == [rule]
 
 
+@pytest.mark.parametrize(
+    ("consent", "outcome", "rules"),
+    [
+        # 47 CFR 64.1200(a)(3): a prerecorded voice to a residential line needs prior express consent.
+        (Consent(line_type="residential"), "deny", ["US.prerecorded_residential"]),
+        (Consent(line_type="residential", autodialer=True), "allow", []),
+        # ... and to a mobile the TCPA rule asks the same.
+        (Consent(line_type="mobile", is_mobile=True), "deny", ["US.tcpa_prior_express_consent"]),
+        (Consent(line_type="mobile", is_mobile=True, autodialer=True), "allow", []),
+        # A business line is outside both.
+        (Consent(line_type="work"), "allow", []),
+        (None, "deny", ["US.tcpa_prior_express_consent", "US.prerecorded_residential"]),
+    ],
+)
+def test_prerecorded_calls(
+    packs: dict[str, Pack], consent: Consent | None, outcome: str, rules: list[str]
+) -> None:
+    account = state("US", consents={} if consent is None else {"phone-1": consent})
+    decision = evaluate(request(NOON["US"], "voice_call", prerecorded=True), account, ledger(), packs["US"])
+    assert (decision.outcome, [reason.rule for reason in decision.reasons]) == (outcome, rules)
+
+
 # --- third parties ---------------------------------------------------------------------------------
 
 
@@ -221,20 +267,20 @@ def test_consent(
         ("US", {"purpose": "location"}, {"refused_third_parties": {"tp-1"}}, "deny", "never contacted again"),
         ("US", {"purpose": "location", "third_party_id": None}, {}, "deny", "third_party_id"),
         ("US", {"purpose": "location", "channel": "push"}, {}, "deny", "no push to a third party"),
-        ("CN", {"purpose": "location"}, {"debtor_unreachable": True}, "allow", None),
+        ("CN", {"purpose": "location"}, {"unreachable": True}, "allow", None),
         (
             "CN",
             {"purpose": "location"},
-            {"debtor_unreachable": True, "contacted_third_parties": {"tp-1"}},
+            {"unreachable": True, "contacted_third_parties": {"tp-1"}},
             "allow",
             None,
         ),
         ("CN", {"purpose": "location"}, {}, "deny", "cannot be reached"),
-        ("CN", {"purpose": "collection"}, {"debtor_unreachable": True}, "deny", "only for: location"),
+        ("CN", {"purpose": "collection"}, {"unreachable": True}, "deny", "only for: location"),
         (
             "CN",
             {"purpose": "location"},
-            {"debtor_unreachable": True, "refused_third_parties": {"tp-1"}},
+            {"unreachable": True, "refused_third_parties": {"tp-1"}},
             "deny",
             "never contacted again",
         ),
@@ -253,11 +299,78 @@ def test_third_parties(
     values: dict[str, Any] = {"recipient": "third_party", "third_party_id": "tp-1", "contact_point_id": None}
     values.update(fields)
     channel = values.pop("channel", "voice_call")
-    account = state(pack, **account_fields)
-    decision = evaluate(request(NOON[pack], channel, **values), account, ledger(), packs[pack])
+    fields_of_account = dict(account_fields)
+    history = unreachable_history(NOON[pack]) if fields_of_account.pop("unreachable", False) else []
+    account = state(pack, consents={"phone-1": Consent(kind="phone")}, **fields_of_account)
+    decision = evaluate(request(NOON[pack], channel, **values), account, ledger(*history), packs[pack])
     assert decision.outcome == outcome
     if fragment is not None:
         assert any(fragment in reason.message for reason in decision.reasons), decision.reasons
+
+
+def unreachable_history(at: datetime) -> list[Attempt]:
+    """Three unanswered calls to the borrower's only phone in the last three days."""
+    return [attempt(at - timedelta(hours=h), "no_answer") for h in (1, 24, 48)]
+
+
+REACH = Unreachability(days=3, failed_attempts=3)
+GB_NOTICES = {
+    "forbearance_offer": NOON["GB"] - timedelta(days=5),
+    "visit_notice": NOON["GB"] - timedelta(days=3),
+}
+
+
+@pytest.mark.parametrize(
+    ("points", "history", "unreachable"),
+    [
+        (
+            ["phone-1"],
+            [("phone-1", 1, "no_answer"), ("phone-1", 30, "busy"), ("phone-1", 71, "failed")],
+            True,
+        ),
+        # Only two failures, or the third one outside the 3 days: still reachable.
+        (["phone-1"], [("phone-1", 1, "no_answer"), ("phone-1", 30, "busy")], False),
+        (
+            ["phone-1"],
+            [("phone-1", 1, "no_answer"), ("phone-1", 30, "busy"), ("phone-1", 73, "failed")],
+            False,
+        ),
+        # Anything that reached the debtor in the window, our call or theirs, makes them reachable.
+        (
+            ["phone-1"],
+            [*(("phone-1", h, "no_answer") for h in (1, 2, 3)), ("phone-1", 50, "connected")],
+            False,
+        ),
+        (
+            ["phone-1"],
+            [*(("phone-1", h, "no_answer") for h in (1, 2, 3)), ("email-1", 10, "delivered")],
+            False,
+        ),
+        # A wrong number or a bounce is dead at once; every other point must fail three times.
+        (["phone-1", "email-1"], [("phone-1", 5, "wrong_number"), ("email-1", 6, "bounced")], True),
+        (["phone-1", "email-1"], [("phone-1", 5, "wrong_number")], False),
+        (
+            ["phone-1", "phone-2"],
+            [("phone-1", 5, "wrong_number"), *(("phone-2", h, "voicemail") for h in (1, 2, 3))],
+            True,
+        ),
+        # A number that answered wrong number once but was reached later is not dead.
+        (["phone-1"], [("phone-1", 100, "wrong_number"), ("phone-1", 90, "connected")], False),
+        # Nobody to try at all: unreachable.
+        ([], [], True),
+    ],
+)
+def test_when_the_debtor_counts_as_unreachable(
+    points: list[str], history: list[tuple[str, int, str]], unreachable: bool
+) -> None:
+    at = NOON["CN"]
+    kinds = {"phone-1": "phone", "phone-2": "phone", "email-1": "email"}
+    account = state("CN", consents={p: Consent(kind=kinds[p]) for p in points})  # type: ignore[arg-type]
+    attempts = sorted(
+        (attempt(at - timedelta(hours=h), outcome, contact_point_id=p) for p, h, outcome in history),
+        key=lambda a: a.at,
+    )
+    assert debtor_unreachable(account, attempts, at, REACH) is unreachable
 
 
 # --- visits ----------------------------------------------------------------------------------------
@@ -281,7 +394,7 @@ def test_third_parties(
         ("US", {}, False, "deny", "off for this tenant"),
         ("US", {}, True, "allow", None),
         ("US-MA", {}, False, "deny", "off for this tenant"),
-        ("GB", {}, False, "allow", None),
+        ("GB", {"notices": GB_NOTICES}, False, "allow", None),
     ],
 )
 def test_visits(
@@ -292,11 +405,44 @@ def test_visits(
     outcome: str,
     fragment: str | None,
 ) -> None:
-    account = state(pack[:2], tenant_allows_visits=tenant_allows)
-    decision = evaluate(request(NOON[pack[:2]], "visit", **fields), account, ledger(), packs[pack])
+    values = dict(fields)
+    account = state(pack[:2], tenant_allows_visits=tenant_allows, notices=values.pop("notices", {}))
+    decision = evaluate(request(NOON[pack[:2]], "visit", **values), account, ledger(), packs[pack])
     assert decision.outcome == outcome
     if fragment is not None:
         assert any(fragment in reason.message for reason in decision.reasons), decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("forbearance_days", "notice_hours", "outcome", "rules"),
+    [
+        (10, 72, "allow", []),
+        (None, 72, "deny", ["GB.forbearance_before_escalation"]),
+        (91, 72, "deny", ["GB.forbearance_before_escalation"]),
+        (10, None, "deny", ["GB.visit_notice"]),
+        (10, 31 * 24, "deny", ["GB.visit_notice"]),
+        # A notice delivered 47 hours ago: the visit waits until 48 hours have passed.
+        (10, 47, "defer", ["GB.visit_notice"]),
+        (10, 48, "allow", []),
+    ],
+)
+def test_gb_visits_need_forbearance_first_and_notice_before(
+    packs: dict[str, Pack],
+    forbearance_days: int | None,
+    notice_hours: int | None,
+    outcome: str,
+    rules: list[str],
+) -> None:
+    at = NOON["GB"]
+    notices = {}
+    if forbearance_days is not None:
+        notices["forbearance_offer"] = at - timedelta(days=forbearance_days)
+    if notice_hours is not None:
+        notices["visit_notice"] = at - timedelta(hours=notice_hours)
+    decision = evaluate(request(at, "visit"), state("GB", notices=notices), ledger(), packs["GB"])
+    assert (decision.outcome, [reason.rule for reason in decision.reasons]) == (outcome, rules)
+    if outcome == "defer":
+        assert decision.not_before == notices["visit_notice"] + timedelta(hours=48)
 
 
 def test_cn_visit_at_night_is_deferred_not_allowed(packs: dict[str, Pack]) -> None:
@@ -360,3 +506,73 @@ def test_naive_times_are_refused() -> None:
         request(datetime(2026, 6, 10, 12))
     with pytest.raises(ValueError, match="channel"):
         request(NOON["US"], "fax")
+
+
+@pytest.mark.parametrize(
+    ("channel", "outcome"),
+    [("letter", "allow"), ("email", "allow"), ("voice_call", "deny"), ("sms", "deny"), ("push", "deny")],
+)
+def test_a_validation_notice_is_a_letter_or_an_email(
+    packs: dict[str, Pack], channel: str, outcome: str
+) -> None:
+    account = state(
+        "US",
+        consents={"phone-1": Consent(kind="email", email=True, sms=True, is_mobile=True)},
+        first_contact_at=FIRST_CONTACT,
+    )
+    decision = evaluate(
+        request(local(NEW_YORK, 2026, 6, 10, 12), channel, purpose="validation_notice"),
+        account,
+        ledger(),
+        packs["US"],
+    )
+    assert decision.outcome == outcome
+    if outcome == "deny":
+        assert "US.validation_notice_media" in [reason.rule for reason in decision.reasons]
+
+
+@pytest.mark.parametrize(
+    ("dispute", "fragment"),
+    [
+        (
+            Dispute(received_at=local(NEW_YORK, 2026, 6, 20, 9), written=True),
+            "collection stops until verification",
+        ),
+        (Dispute(received_at=local(NEW_YORK, 2026, 7, 20, 9), written=True), "house policy"),
+        (Dispute(received_at=local(NEW_YORK, 2026, 6, 20, 9), written=False), "house policy"),
+    ],
+)
+def test_the_validation_period_says_why_a_dispute_pauses(
+    packs: dict[str, Pack], dispute: Dispute, fragment: str
+) -> None:
+    account = with_holds(state("US", dispute=dispute, validation_period_ends=date(2026, 7, 10)), "dispute")
+    decision = evaluate(request(NOON["US"]), account, ledger(), packs["US"])
+    assert decision.outcome == "deny"
+    assert fragment in decision.reasons[0].message
+
+
+@pytest.mark.parametrize(
+    ("no_work_contact", "point", "channel", "outcome"),
+    [
+        (True, Consent(kind="phone", line_type="work"), "voice_call", "deny"),
+        (True, Consent(kind="phone", line_type="mobile", is_mobile=True), "voice_call", "allow"),
+        (True, Consent(kind="address", place="work"), "visit", "deny"),
+        (True, Consent(kind="address", place="home"), "visit", "allow"),
+        (True, None, "voice_call", "deny"),
+        (False, Consent(kind="phone", line_type="work"), "voice_call", "allow"),
+    ],
+)
+def test_massachusetts_no_contact_at_work_once_asked(
+    packs: dict[str, Pack], no_work_contact: bool, point: Consent | None, channel: str, outcome: str
+) -> None:
+    account = state(
+        "US-MA",
+        ["America/New_York"],
+        consents={} if point is None else {"phone-1": point},
+        no_work_contact=no_work_contact,
+        tenant_allows_visits=True,
+    )
+    decision = evaluate(request(NOON["US"], channel), account, ledger(), packs["US-MA"])
+    assert decision.outcome == outcome, decision.reasons
+    if outcome == "deny":
+        assert "US-MA.no_contact_at_work" in [reason.rule for reason in decision.reasons]

@@ -128,10 +128,50 @@ def test_seven_in_seven_gates_only_calls(packs: dict[str, Pack]) -> None:
     assert decision.outcome == "allow"
 
 
-def test_attempts_after_the_decision_instant_are_ignored(packs: dict[str, Pack]) -> None:
-    later = daily_calls(range(8, 15))
-    decision = evaluate(request(local(NEW_YORK, 2026, 6, 7, 15)), state("US"), ledger(*later), packs["US"])
-    assert decision.outcome == "allow"
+@pytest.mark.parametrize(
+    ("reserved_days", "at", "outcome", "not_before"),
+    [
+        # Seven calls reserved for the next seven days: a call today would make eight in one window.
+        (range(8, 15), local(NEW_YORK, 2026, 6, 7, 15), "defer", local(NEW_YORK, 2026, 6, 15, 10)),
+        # Six reserved ahead leave room for one today.
+        (range(8, 14), local(NEW_YORK, 2026, 6, 7, 15), "allow", None),
+        # Reserved calls a full week or more ahead share no window with today's.
+        (range(15, 22), local(NEW_YORK, 2026, 6, 7, 15), "allow", None),
+        # Three behind and four ahead fill a week around today; it drains when the oldest ages out.
+        (
+            [*range(4, 7), *range(8, 11), 10],
+            local(NEW_YORK, 2026, 6, 7, 15),
+            "defer",
+            local(NEW_YORK, 2026, 6, 11, 10),
+        ),
+        # Seven spread over exactly seven days share no window with today's call plus all of them.
+        ([*range(4, 7), *range(8, 12)], local(NEW_YORK, 2026, 6, 7, 15), "allow", None),
+    ],
+)
+def test_permits_reserved_for_later_instants_count_in_every_window_around_the_call(
+    packs: dict[str, Pack], reserved_days: Any, at: datetime, outcome: str, not_before: datetime | None
+) -> None:
+    days = list(reserved_days)
+    # A day listed twice holds two calls, at 10:00 and 11:00.
+    reserved = [
+        attempt(local(NEW_YORK, 2026, 6, day, 10 + days[:i].count(day)), "reserved")
+        for i, day in enumerate(days)
+    ]
+    decision = evaluate(request(at), state("US"), ledger(*reserved), packs["US"])
+    assert (decision.outcome, decision.not_before) == (outcome, not_before)
+    if outcome == "defer":
+        assert [reason.rule for reason in decision.reasons] == ["US.calls_7_in_7"]
+
+
+def test_eight_permits_in_seven_days_are_never_all_allowed(packs: dict[str, Pack]) -> None:
+    # Ask for calls one after another at random instants of one week; what is allowed is reserved.
+    times = [local(NEW_YORK, 2026, 6, day, 12) for day in (5, 1, 7, 3, 2, 6, 4, 1)]
+    granted: list[Attempt] = []
+    for at in times:
+        decision = evaluate(request(at), state("US"), ledger(*granted), packs["US"])
+        if decision.outcome == "allow":
+            granted.append(attempt(at, "reserved"))
+    assert len(granted) == 7
 
 
 # --- US.conversation_cooldown ----------------------------------------------------------------------
@@ -162,6 +202,31 @@ def test_cooldown_counts_days_in_the_latest_candidate_zone(packs: dict[str, Pack
     account = state("US", ["America/New_York", "America/Los_Angeles"])
     decision = evaluate(request(local(NEW_YORK, 2026, 6, 8, 12)), account, ledger(*history), packs["US"])
     assert (decision.outcome, decision.not_before) == ("defer", local(LOS_ANGELES, 2026, 6, 9, 8))
+
+
+@pytest.mark.parametrize(
+    ("direction", "outcome", "blocked"),
+    [
+        ("inbound", "conversation", True),
+        ("inbound", "connected", True),
+        ("outbound", "conversation", True),
+        ("inbound", "no_answer", False),
+    ],
+)
+def test_a_conversation_the_consumer_started_starts_the_cooldown(
+    packs: dict[str, Pack], direction: str, outcome: str, blocked: bool
+) -> None:
+    history = [attempt(local(NEW_YORK, 2026, 6, 1, 10), outcome, direction=direction)]
+    decision = evaluate(request(local(NEW_YORK, 2026, 6, 3, 12)), state("US"), ledger(*history), packs["US"])
+    assert decision.outcome == ("defer" if blocked else "allow")
+    if blocked:
+        assert decision.not_before == local(NEW_YORK, 2026, 6, 8, 8)
+
+
+def test_inbound_calls_are_not_call_attempts(packs: dict[str, Pack]) -> None:
+    history = daily_calls(range(1, 8), "no_answer", direction="inbound")
+    decision = evaluate(request(local(NEW_YORK, 2026, 6, 7, 15)), state("US"), ledger(*history), packs["US"])
+    assert decision.outcome == "allow"
 
 
 def test_a_conversation_on_another_debt_starts_no_cooldown(packs: dict[str, Pack]) -> None:
@@ -230,6 +295,34 @@ def test_cn_daily_caps(
     assert (decision.outcome, decision.not_before) == (outcome, not_before)
     if rule is not None:
         assert rule in {reason.rule for reason in decision.reasons}
+
+
+@pytest.mark.parametrize(
+    ("reported", "outcome"),
+    [
+        # The lender and another agency already had two connected calls today: ours is the third.
+        ([9, 10], "allow"),
+        ([9, 10, 11], "defer"),
+    ],
+)
+def test_cn_connected_calls_count_the_lender_and_every_agency(
+    packs: dict[str, Pack], reported: list[int], outcome: str
+) -> None:
+    history = cn_calls(reported, "connected", contact_point_id="phone-9")  # logged without a permit
+    decision = evaluate(request(local(SHANGHAI, 2026, 6, 10, 12)), state("CN"), ledger(*history), packs["CN"])
+    assert decision.outcome == outcome
+
+
+def test_cn_reserved_calls_later_today_count(packs: dict[str, Pack]) -> None:
+    reserved = cn_calls([15, 16, 17], "reserved")
+    decision = evaluate(
+        request(local(SHANGHAI, 2026, 6, 10, 12)), state("CN"), ledger(*reserved), packs["CN"]
+    )
+    assert (decision.outcome, decision.not_before) == ("defer", local(SHANGHAI, 2026, 6, 11, 8))
+    # Tomorrow is full too: the deferral moves on to the next free day.
+    both = [*reserved, *cn_calls([9, 10, 11], "reserved", day=11)]
+    decision = evaluate(request(local(SHANGHAI, 2026, 6, 10, 12)), state("CN"), ledger(*both), packs["CN"])
+    assert (decision.outcome, decision.not_before) == ("defer", local(SHANGHAI, 2026, 6, 12, 8))
 
 
 def test_cn_unknown_contact_point_counts_every_number(packs: dict[str, Pack]) -> None:
@@ -312,15 +405,76 @@ def test_cn_day_counts_use_the_busiest_zone(packs: dict[str, Pack]) -> None:
 def test_massachusetts_two_communications_in_seven_days(
     packs: dict[str, Pack], history: list[Attempt], channel: str, outcome: str, not_before: datetime | None
 ) -> None:
-    account = state(
-        "US-MA", consents={"phone-1": Consent(sms=True, consent_checked_at=datetime(2026, 6, 1).date())}
-    )
+    account = state("US-MA", consents={"phone-1": MOBILE})
     at = local(NEW_YORK, 2026, 6, 8, 12)
     decision = evaluate(request(at, channel), account, ledger(*history), packs["US-MA"])
     assert (decision.outcome, decision.not_before) == (outcome, not_before)
     if outcome == "defer":
         assert [reason.rule for reason in decision.reasons] == ["US-MA.calls_2_in_7"]
     assert evaluate(request(at, channel), account, ledger(*history), packs["US"]).outcome == "allow"
+
+
+MOBILE = Consent(
+    kind="phone", sms=True, is_mobile=True, line_type="mobile", consent_checked_at=datetime(2026, 6, 1).date()
+)
+WORK = Consent(kind="phone", sms=True, line_type="work", consent_checked_at=datetime(2026, 6, 1).date())
+
+
+@pytest.mark.parametrize(
+    ("history", "point", "outcome", "not_before", "rules"),
+    [
+        # Two calls to the work line in 30 days: a third waits for the first to be 30 days old.
+        (
+            [
+                attempt(local(NEW_YORK, 2026, 5, 20, 10), contact_point_id="work-1"),
+                attempt(local(NEW_YORK, 2026, 6, 1, 10), contact_point_id="work-1"),
+            ],
+            "work-1",
+            "defer",
+            local(NEW_YORK, 2026, 6, 19, 10),
+            ["US-MA.other_lines_2_in_30"],
+        ),
+        # The mobile is counted apart: work-line calls do not fill its 2 in 7.
+        (
+            [
+                attempt(local(NEW_YORK, 2026, 6, 5, 10), contact_point_id="work-1"),
+                attempt(local(NEW_YORK, 2026, 6, 6, 10), contact_point_id="work-1"),
+            ],
+            "phone-1",
+            "allow",
+            None,
+            [],
+        ),
+        # And mobile calls do not fill the work line's 2 in 30.
+        (
+            [attempt(local(NEW_YORK, 2026, 6, 5, 10)), attempt(local(NEW_YORK, 2026, 6, 6, 10))],
+            "work-1",
+            "allow",
+            None,
+            [],
+        ),
+    ],
+)
+def test_massachusetts_two_communications_in_thirty_days_to_other_lines(
+    packs: dict[str, Pack],
+    history: list[Attempt],
+    point: str,
+    outcome: str,
+    not_before: datetime | None,
+    rules: list[str],
+) -> None:
+    account = state("US-MA", consents={"phone-1": MOBILE, "work-1": WORK})
+    decision = evaluate(
+        request(local(NEW_YORK, 2026, 6, 8, 12), contact_point_id=point),
+        account,
+        ledger(*history),
+        packs["US-MA"],
+    )
+    assert (decision.outcome, decision.not_before, [r.rule for r in decision.reasons]) == (
+        outcome,
+        not_before,
+        rules,
+    )
 
 
 @pytest.mark.parametrize(
@@ -376,7 +530,9 @@ def test_ledger_counts_per_rule(packs: dict[str, Pack]) -> None:
     assert counts == {
         "US.calls_7_in_7": 6,
         "US.conversation_cooldown": 1,
+        "US.contact_spacing": 1,
         "US-MA.calls_2_in_7": 7,
+        "US-MA.other_lines_2_in_30": 7,
         "US-MA.visits_per_30_days": 1,
     }
 
@@ -389,11 +545,15 @@ def test_ledger_counts_cn_busiest_contact_point(packs: dict[str, Pack]) -> None:
         *cn_calls([9], "connected", day=9),
     ]
     counts = ledger_counts(state("CN"), ledger(*history), local(SHANGHAI, 2026, 6, 10, 12), pack=packs["CN"])
-    assert counts == {"CN.connected_calls_per_day": 1, "CN.unanswered_per_method_per_day": 3}
+    assert counts == {
+        "CN.connected_calls_per_day": 1,
+        "CN.unanswered_per_method_per_day": 3,
+        "CN.contact_spacing": 0,
+    }
 
 
 def test_ledger_counts_when_the_ledger_is_empty(packs: dict[str, Pack]) -> None:
     counts = ledger_counts(
         state("US"), ledger(), datetime(2026, 6, 1, tzinfo=UTC) + timedelta(hours=1), pack=packs["US"]
     )
-    assert counts == {"US.calls_7_in_7": 0, "US.conversation_cooldown": 0}
+    assert counts == {"US.calls_7_in_7": 0, "US.conversation_cooldown": 0, "US.contact_spacing": 0}

@@ -41,8 +41,19 @@ EXPECTED_RULES = {
         "US.third_party_location_only",
         "US.visits_tenant_opt_in",
         "US.validation_notice",
+        "US.validation_notice_media",
+        "US.cease_notice_media",
+        "US.prerecorded_residential",
+        "US.contact_spacing",
     ],
-    "US-MA": ["US-MA.calls_2_in_7", "US-MA.visit_hours", "US-MA.visits_per_30_days", "US.calls_7_in_7"],
+    "US-MA": [
+        "US-MA.calls_2_in_7",
+        "US-MA.other_lines_2_in_30",
+        "US-MA.no_contact_at_work",
+        "US-MA.visit_hours",
+        "US-MA.visits_per_30_days",
+        "US.calls_7_in_7",
+    ],
     "CN": [
         "CN.quiet_hours",
         "CN.connected_calls_per_day",
@@ -51,12 +62,16 @@ EXPECTED_RULES = {
         "CN.third_party_restore_contact",
         "CN.visit_safeguards",
         "CN.dispute_hold",
+        "CN.contact_spacing",
     ],
     "GB": [
         "GB.reasonable_hours",
-        "GB.vulnerability_blocks_visits",
+        "GB.vulnerability_review",
         "GB.no_third_party_disclosure",
         "GB.do_not_visit",
+        "GB.contact_spacing",
+        "GB.forbearance_before_escalation",
+        "GB.visit_notice",
     ],
 }
 
@@ -97,6 +112,13 @@ def _rule_models() -> list[typing.Any]:
         ("US.no_employer_email", "12 CFR 1006.22(f)(3)"),
         ("US.validation_notice", "12 CFR 1006.34(a)(1)"),
         ("US-MA.calls_2_in_7", "209 CMR 18.16(1)(d)"),
+        ("US-MA.other_lines_2_in_30", "209 CMR 18.16(1)(d)"),
+        ("US-MA.no_contact_at_work", "209 CMR 18.16(1)(c)"),
+        ("US.prerecorded_residential", "47 CFR 64.1200(a)(3)"),
+        ("US.cease_communication", "15 U.S.C. 1692c(c)"),
+        ("US.validation_notice_media", "12 CFR 1006.42"),
+        ("GB.forbearance_before_escalation", "CONC 7.3.4R"),
+        ("GB.visit_notice", "CONC 7.9.12R"),
         ("US-MA.visits_per_30_days", "209 CMR 18.17(6)"),
         ("CN.quiet_hours", "GB/T 45251-2025; NIFA 2024 贷后催收业务指引"),
         ("GB.reasonable_hours", "FCA CONC 7"),
@@ -108,8 +130,8 @@ def test_citations_name_the_source(packs: dict[str, Pack], rule_id: str, fragmen
 
 def test_overlay_resolves_its_base(packs: dict[str, Pack]) -> None:
     ma = packs["US-MA"]
-    assert ma.version_tag == "US-MA@2026.11.2+US@2026.11.2"
-    assert packs["US"].version_tag == "US@2026.11.2"
+    assert ma.version_tag == "US-MA@2026.12.0+US@2026.12.0"
+    assert packs["US"].version_tag == "US@2026.12.0"
     assert ma.base is not None and ma.base.name == "US"
     assert [rule.id for rule in ma.rules][: len(packs["US"].rules)] == [rule.id for rule in packs["US"].rules]
     assert ma.retention_years == 3
@@ -202,7 +224,7 @@ def _edit(path: Path, old: str, new: str) -> None:
         ),
         ("US-MA.yaml", "extends: US", "extends: GB\nbogus: 1", r"US-MA\.yaml: bogus: Extra inputs"),
         ("GB.yaml", "pack: GB", "pack: US", r"GB\.yaml: declares pack US"),
-        ("CN.yaml", 'version: "2026.11.2"', "version: latest", r"CN\.yaml: version"),
+        ("CN.yaml", 'version: "2026.12.0"', "version: latest", r"CN\.yaml: version"),
         (
             "GB.yaml",
             "default_timezones: [Europe/London]",

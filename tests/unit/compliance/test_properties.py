@@ -40,8 +40,12 @@ RULES_ONLY_TIME_CAN_FIX = QUIET_RULES | {
     "US.calls_7_in_7",
     "US.conversation_cooldown",
     "US-MA.calls_2_in_7",
+    "US-MA.other_lines_2_in_30",
     "CN.connected_calls_per_day",
     "CN.unanswered_per_method_per_day",
+    "US.contact_spacing",
+    "CN.contact_spacing",
+    "GB.contact_spacing",
 }
 
 zone_sets = st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True)
@@ -93,8 +97,10 @@ outcomes = st.sampled_from(
 
 @st.composite
 def histories(draw: st.DrawFn, at: datetime) -> list[Attempt]:
+    """What happened in the 9 days before `at`, in either direction, and permits reserved for any
+    instant of the 9 days around it."""
     count = draw(st.integers(min_value=0, max_value=12))
-    return [
+    happened = [
         attempt(
             at - draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9))),
             draw(outcomes),
@@ -102,9 +108,21 @@ def histories(draw: st.DrawFn, at: datetime) -> list[Attempt]:
             contact_point_id=draw(st.sampled_from(["phone-1", "phone-2"])),
             account_id=draw(st.sampled_from([ACCOUNT, ACCOUNT, "acc-2"])),
             borrower_id=BORROWER,
+            direction=draw(st.sampled_from(["outbound", "outbound", "inbound"])),
         )
         for _ in range(count)
     ]
+    reserved = [
+        attempt(
+            at + draw(st.timedeltas(min_value=timedelta(days=-9), max_value=timedelta(days=9))),
+            "reserved",
+            draw(st.sampled_from(["voice_call", "sms", "email"])),
+            contact_point_id=draw(st.sampled_from(["phone-1", "phone-2"])),
+            borrower_id=BORROWER,
+        )
+        for _ in range(draw(st.integers(min_value=0, max_value=8)))
+    ]
+    return happened + reserved
 
 
 @FAST

@@ -289,7 +289,7 @@ def test_permit_ttl_is_configurable(packs: dict[str, Pack]) -> None:
 
 def test_decisions_are_in_utc_and_name_the_pack_version(packs: dict[str, Pack]) -> None:
     decision = evaluate(request(local(NEW_YORK, *SUMMER, 7)), state("US-MA"), ledger(), packs["US-MA"])
-    assert decision.policy == "US-MA@2026.11.2+US@2026.11.2"
+    assert decision.policy == "US-MA@2026.12.0+US@2026.12.0"
     assert decision.not_before is not None and decision.not_before.tzinfo is UTC
     assert "US.quiet_hours" in decision.evaluated_rules
     assert "US.sms_consent" not in decision.evaluated_rules

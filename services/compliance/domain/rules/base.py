@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from compliance.domain.localtime import TimeConstraint
-from compliance.domain.model import AccountState, Attempt, Ledger, PermitRequest, Reason
+from compliance.domain.model import AccountState, Attempt, Ledger, LineType, PermitRequest, Reason
 from compliance.domain.packs import RuleSpec
 
 
@@ -22,9 +22,15 @@ class Context:
     request: PermitRequest
     state: AccountState
     at: datetime  # the request instant, in UTC
-    attempts: tuple[Attempt, ...]  # the borrower's attempts at or before `at`, oldest first
+    # The borrower's attempts, oldest first: what happened, and permits reserved for any instant.
+    attempts: tuple[Attempt, ...]
     zones: tuple[ZoneInfo, ...]  # candidate zones: every one of them must allow
     unknown_zones: tuple[str, ...]  # zone names the time-zone database does not know
+
+    @property
+    def past(self) -> tuple[Attempt, ...]:
+        """The attempts at or before the request instant."""
+        return tuple(attempt for attempt in self.attempts if attempt.at <= self.at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +62,13 @@ def resolve_zones(names: Iterable[str]) -> tuple[tuple[ZoneInfo, ...], tuple[str
     return tuple(zones), tuple(unknown)
 
 
-def attempts_as_of(ledger: Ledger, borrower_id: str, at: datetime) -> tuple[Attempt, ...]:
-    """The borrower's attempts at or before `at`, oldest first: a decision sees only its past."""
-    mine = (attempt for attempt in ledger.attempts if attempt.borrower_id == borrower_id and attempt.at <= at)
+def borrower_attempts(ledger: Ledger, borrower_id: str) -> tuple[Attempt, ...]:
+    """The borrower's attempts, oldest first."""
+    mine = (attempt for attempt in ledger.attempts if attempt.borrower_id == borrower_id)
     return tuple(sorted(mine, key=lambda attempt: attempt.at))
+
+
+def line_type(state: AccountState, contact_point_id: str | None) -> LineType | None:
+    """The line type of a phone contact point, None when unknown (not a phone, or not on file)."""
+    consent = state.consents.get(contact_point_id) if contact_point_id else None
+    return consent.line_type if consent is not None else None

@@ -18,7 +18,24 @@ def check_hold(rule: HoldRule, ctx: Context) -> RuleOutcome:
     if any(match.matches(ctx.request) for match in rule.exempt):
         return PASS
     route = _ROUTES[rule.route_to] if rule.route_to else ""
-    return deny(rule, f"{rule.hold} hold: no {ctx.request.channel} to the {ctx.request.recipient}{route}")
+    message = f"{rule.hold} hold: no {ctx.request.channel} to the {ctx.request.recipient}{route}"
+    if rule.hold == "dispute":
+        message += _dispute_basis(ctx)
+    return deny(rule, message)
+
+
+def _dispute_basis(ctx: Context) -> str:
+    """Whether the law demands the pause (a written dispute inside the validation period the notice
+    stated) or house policy does; the pause is the same."""
+    dispute, ends = ctx.state.dispute, ctx.state.validation_period_ends
+    if dispute is None or ends is None:
+        return ""
+    if dispute.written and dispute.received_at.date() <= ends:
+        return (
+            f" (written dispute received within the validation period ending {ends.isoformat()}: "
+            "collection stops until verification is mailed)"
+        )
+    return f" (not a written dispute within the validation period ending {ends.isoformat()}: house policy)"
 
 
 def check_unrecognised_hold(rule: UnrecognisedHoldRule, ctx: Context) -> RuleOutcome:
