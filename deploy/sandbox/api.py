@@ -1,4 +1,4 @@
-"""HTTP side of the sandbox: SMS, voice and push gateways, fault injection and the inbox."""
+"""HTTP side of the sandbox: SMS, voice, push and print-and-mail gateways, fault injection and the inbox."""
 
 from __future__ import annotations
 
@@ -50,6 +50,14 @@ class VoiceIn(BaseModel):
 class PushIn(BaseModel):
     device_token: str = Field(min_length=1)
     title: str | None = None
+    body: str = Field(min_length=1)
+
+
+class LetterIn(BaseModel):
+    """A letter to print and mail: the recipient's postal address on one line, a subject, the text."""
+
+    to: str = Field(min_length=1)
+    subject: str | None = None
     body: str = Field(min_length=1)
 
 
@@ -175,6 +183,26 @@ async def send_push(
         provider=provider,
         to=body.device_token,
         subject=body.title,
+        body=body.body,
+        idempotency_key=idempotency_key,
+    )
+    return _deliver(store, faults, response, message)
+
+
+@router.post("/v1/letters", status_code=status.HTTP_201_CREATED)
+async def mail_letter(
+    body: LetterIn,
+    store: StoreDep,
+    faults: FaultsDep,
+    response: Response,
+    provider: Chosen,
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    message = Message(
+        channel="letter",
+        provider=provider,
+        to=body.to,
+        subject=body.subject,
         body=body.body,
         idempotency_key=idempotency_key,
     )

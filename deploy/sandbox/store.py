@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-Channel = Literal["sms", "voice", "push", "email"]
-HttpChannel = Literal["sms", "voice", "push"]
+Channel = Literal["sms", "voice", "push", "email", "letter"]
+HttpChannel = Literal["sms", "voice", "push", "letter"]
 Provider = Literal["primary", "secondary"]
 
 SMTP_PROVIDER = "smtp"

@@ -37,20 +37,22 @@ class ClockShift(BaseModel):
     offset_seconds: float = Field(ge=-315_576_000, le=315_576_000)
 
 
+AdminOnly = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
 def clock_router(clock: ShiftableClock) -> APIRouter:
     """Move this service's clock (dev and test stacks only: production settings refuse it)."""
     router = APIRouter(prefix="/v1/ops", tags=["operations"])
-    Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
     def state() -> ClockState:
         return ClockState(now=clock.now(), offset_seconds=clock.offset.total_seconds())
 
     @router.get("/clock", summary="This service's clock and how far it runs from real time")
-    async def get_clock(_: Admin) -> ClockState:
+    async def get_clock(_: AdminOnly) -> ClockState:
         return state()
 
     @router.put("/clock", summary="Run this service's clock ahead of (or behind) real time by an offset")
-    async def put_clock(body: ClockShift, _: Admin) -> ClockState:
+    async def put_clock(body: ClockShift, _: AdminOnly) -> ClockState:
         clock.shift_to(timedelta(seconds=body.offset_seconds))
         return state()
 

@@ -10,7 +10,13 @@ from typing import Any
 from compliance.domain.model import Decision, PermitRequest
 
 # Which kind of contact point a channel uses.
-POINT_KINDS = {"sms": "phone", "voice_call": "phone", "email": "email", "letter": "address", "visit": "address"}
+POINT_KINDS = {
+    "sms": "phone",
+    "voice_call": "phone",
+    "email": "email",
+    "letter": "address",
+    "visit": "address",
+}
 _RANK = {"allow": 0, "defer": 1, "deny": 2}
 _NEVER = datetime.max.replace(tzinfo=UTC)
 

@@ -434,7 +434,9 @@ async def _contact_attempted(session: AsyncSession, event: Event[k.ContactAttemp
         return
     purpose = None
     if d.direction == "outbound":
-        purpose = await _check_permit(session, d, tenant=tenant, permit=permit, permit_id=permit_id, deps=deps)
+        purpose = await _check_permit(
+            session, d, tenant=tenant, permit=permit, permit_id=permit_id, deps=deps
+        )
     account = await repo.account(session, account_id)
     if account is not None and d.recipient == "debtor" and d.outcome in REACHED:
         await _remember_reach(session, account, d, purpose)
@@ -448,7 +450,9 @@ async def _contact_attempted(session: AsyncSession, event: Event[k.ContactAttemp
         )
 
 
-async def _remember_reach(session: AsyncSession, account: Any, d: k.ContactAttempted, purpose: str | None) -> None:
+async def _remember_reach(
+    session: AsyncSession, account: Any, d: k.ContactAttempted, purpose: str | None
+) -> None:
     """The first communication starts the validation-notice clock; a delivered notice is remembered."""
     changes: dict[str, Any] = {}
     if account.first_contact_at is None:

@@ -53,7 +53,9 @@ def state_from_rows(account: Any, borrower: Any, *, tenant_allows_visits: bool) 
         validation_notice_sent_at=account.validation_notice_sent_at,
         validation_period_ends=account.validation_period_ends,
         notices={purpose: datetime.fromisoformat(at) for purpose, at in (account.notices or {}).items()},
-        dispute=Dispute(received_at=datetime.fromisoformat(dispute["received_at"]), written=dispute["written"])
+        dispute=Dispute(
+            received_at=datetime.fromisoformat(dispute["received_at"]), written=dispute["written"]
+        )
         if dispute
         else None,
     )

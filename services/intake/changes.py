@@ -5,7 +5,8 @@ One function per event type: check, change the rows, publish through the outbox 
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -14,7 +15,15 @@ import common.contracts.intake as c
 from intake import repository as repo
 from intake.api import schemas as s
 from intake.domain import validation as v
-from intake.normalise import Problems, check_preferences, open_pii, seal_contacts, seal_pii
+from intake.normalise import (
+    Problems,
+    check_agreed_hours,
+    check_preferences,
+    open_pii,
+    seal_contacts,
+    seal_pii,
+    third_parties_of,
+)
 
 if TYPE_CHECKING:
     from intake.handlers import Context
@@ -183,6 +192,7 @@ async def _contact_changed(ctx: Context, event: s.ContactChangedIn, account: Any
         addresses=b.addresses,
         timezone=b.timezone,
         default_region=v.jurisdiction_country(account.jurisdiction),
+        declared_before=account.declared_timezone,
     )
     if problems.errors:
         return
@@ -190,9 +200,15 @@ async def _contact_changed(ctx: Context, event: s.ContactChangedIn, account: Any
     pii = open_pii(ctx.cipher, row.pii_sealed)
     for kind in ("phones", "emails", "addresses"):
         pii[kind] = contacts.plain.get(kind, [])
-    timezones = contacts.timezones or list(row.timezones)
+    # Nothing to place the borrower by any more: keep the zones we had rather than none.
+    zone_sources = contacts.zone_sources or dict(row.zone_sources) or {z: [] for z in row.timezones}
     await repo.update_borrower(
-        ctx.session, account.borrower_id, pii_sealed=seal_pii(ctx.cipher, pii), timezones=timezones
+        ctx.session,
+        account.borrower_id,
+        pii_sealed=seal_pii(ctx.cipher, pii),
+        timezones=list(zone_sources),
+        declared_timezone=contacts.declared_timezone,
+        zone_sources=zone_sources,
     )
     _publish(
         ctx,
@@ -201,7 +217,8 @@ async def _contact_changed(ctx: Context, event: s.ContactChangedIn, account: Any
             phones=contacts.phones,
             emails=contacts.emails,
             addresses=contacts.addresses,
-            timezones=timezones,
+            timezones=list(zone_sources),
+            zone_sources=zone_sources,
         ),
         account,
         event,
@@ -211,21 +228,36 @@ async def _contact_changed(ctx: Context, event: s.ContactChangedIn, account: Any
 async def _preferences(ctx: Context, event: s.PreferencesChangedIn, account: Any, problems: Problems) -> None:
     prefs = event.preferences
     windows = check_preferences(problems, prefs)
+    agreed = check_agreed_hours(problems, prefs)
     if problems.errors:
         return
+    before = account.borrower_preferences or {}
+    sent = prefs.model_fields_set
+    # A field the lender left out keeps its value; one sent as null clears it.
+    language = prefs.language if "language" in sent else account.borrower_language
+    agreed_hours = agreed.model_dump() if "agreed_hours" in sent and agreed else None
+    if "agreed_hours" not in sent:
+        agreed_hours = before.get("agreed_hours")
+    no_work_contact = bool(
+        prefs.no_work_contact if "no_work_contact" in sent else before.get("no_work_contact")
+    )
     stored = {
         "inconvenient": [w.model_dump() for w in windows],
-        "language": prefs.language,
+        "language": language,
         "channels": prefs.channels,
+        "agreed_hours": agreed_hours,
+        "no_work_contact": no_work_contact,
     }
-    # A field the lender left out keeps its value; one sent as null clears it.
-    language = prefs.language if "language" in prefs.model_fields_set else account.borrower_language
-    stored["language"] = language
     await repo.update_borrower(ctx.session, account.borrower_id, preferences=stored, language=language)
     _publish(
         ctx,
         c.PreferencesChanged(
-            **_base(event, account), inconvenient=windows, language=language, channels=prefs.channels
+            **_base(event, account),
+            inconvenient=windows,
+            language=language,
+            channels=prefs.channels,
+            agreed_hours=c.AgreedHours(**agreed_hours) if agreed_hours else None,
+            no_work_contact=no_work_contact,
         ),
         account,
         event,
@@ -254,6 +286,72 @@ async def _erasure(ctx: Context, event: s.ErasureRequestedIn, account: Any, prob
     )
 
 
+# Outcomes that fit each kind of channel: a letter is not "busy", a call is not "bounced".
+_MESSAGE_OUTCOMES = frozenset({"delivered", "failed", "bounced"})
+_CALL_OUTCOMES = frozenset(
+    {"busy", "no_answer", "voicemail", "connected", "conversation", "wrong_number", "failed"}
+)
+# A contact reported for the future, or long ago, is a mistake in the lender's feed.
+_REPORT_SKEW = timedelta(minutes=5)
+_REPORT_MAX_AGE = timedelta(days=400)
+
+
+async def _reported(ctx: Context, event: s.ContactReportedIn, account: Any, problems: Problems) -> None:
+    """A contact the lender or another agency made: hashed like ours, published for the shared caps."""
+    r = event.contact
+    fits = _CALL_OUTCOMES if r.channel in ("voice_call", "visit") else _MESSAGE_OUTCOMES
+    if r.outcome not in fits:
+        problems.add("contact.outcome", f"{r.outcome} is not an outcome of a {r.channel}")
+    if r.at > ctx.now + _REPORT_SKEW or r.at < ctx.now - _REPORT_MAX_AGE:
+        problems.add("contact.at", "must be within the last 400 days, and not in the future")
+    point = await _reported_point(ctx, r, account, problems)
+    if problems.errors:
+        return
+    _publish(
+        ctx,
+        c.ContactReported(
+            **_base(event, account),
+            attempt_id=f"reported:{uuid.uuid4()}",
+            reported_by=r.by,
+            channel=r.channel,
+            direction=r.direction,
+            recipient=r.recipient,
+            outcome=r.outcome,
+            at=r.at,
+            contact_point_id=point,
+            third_party_id=r.third_party_id,
+        ),
+        account,
+        event,
+    )
+
+
+async def _reported_point(ctx: Context, r: s.ContactReportIn, account: Any, problems: Problems) -> str | None:
+    """The hashed contact point a reported contact used, checked against what the lender placed."""
+    if r.recipient == "third_party":
+        known = await _third_party_ids(ctx, account)
+        if r.third_party_id is None or r.third_party_id not in known:
+            problems.add("contact.third_party_id", "name one of the account's third parties by its id")
+        return None
+    if r.phone is not None:
+        number = problems.check(
+            v.normalise_phone,
+            r.phone,
+            region=v.jurisdiction_country(account.jurisdiction),
+            field="contact.phone",
+        )
+        return ctx.cipher.lookup_hash(number.e164, purpose="phone") if number else None
+    if r.email is not None:
+        address = problems.check(v.validate_email, r.email, field="contact.email")
+        return ctx.cipher.lookup_hash(address.lower(), purpose="email") if address else None
+    return None
+
+
+async def _third_party_ids(ctx: Context, account: Any) -> set[str]:
+    row = await repo.borrower(ctx.session, account.borrower_id)
+    return {t["id"] for t in third_parties_of(ctx.cipher, open_pii(ctx.cipher, row.pii_sealed))}
+
+
 def _add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -273,4 +371,5 @@ HANDLERS: dict[type, Any] = {
     s.ContactChangedIn: _contact_changed,
     s.PreferencesChangedIn: _preferences,
     s.ErasureRequestedIn: _erasure,
+    s.ContactReportedIn: _reported,
 }

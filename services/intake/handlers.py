@@ -14,7 +14,6 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.intake as c
-from common.contracts import Contract
 from common.crypto import FieldCipher
 from common.messaging.outbox import OutgoingEvent, outbox_row
 from common.problems import field_errors
@@ -37,6 +36,8 @@ BORROWER_COLUMNS = (
     "language",
     "preferences",
     "holds",
+    "declared_timezone",
+    "zone_sources",
 )
 ACCOUNT_COLUMNS = (
     "account_id",
@@ -120,28 +121,48 @@ def _strip_union_tag(errors: Any) -> list[dict[str, Any]]:
 
 
 @dataclass
+class Pending:
+    data: c.IntakeEvent
+    borrower_id: uuid.UUID
+    account_id: uuid.UUID
+    at: datetime
+
+
+@dataclass
 class Context:
     session: AsyncSession
     cipher: FieldCipher
     tenant: str
     now: datetime
     today: date
-    outgoing: list[dict[str, object]] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
 
-    def publish(self, data: Contract, *, borrower_id: uuid.UUID, account_id: uuid.UUID, at: datetime) -> None:
-        self.outgoing.append(
-            outbox_row(
-                OutgoingEvent(
-                    topic=c.TOPIC,
-                    key=str(borrower_id),
-                    data=data,
-                    tenant=self.tenant,
-                    subject=str(account_id),
-                    time=at,
-                ),
-                source=SOURCE,
+    def publish(
+        self, data: c.IntakeEvent, *, borrower_id: uuid.UUID, account_id: uuid.UUID, at: datetime
+    ) -> None:
+        self.pending.append(Pending(data, borrower_id, account_id, at))
+
+    async def outbox_rows(self) -> list[dict[str, object]]:
+        """The outbox rows of everything published, each event numbered in its borrower's sequence."""
+        counts: dict[uuid.UUID, int] = {}
+        for item in self.pending:
+            counts[item.borrower_id] = counts.get(item.borrower_id, 0) + 1
+        last = await repo.advance_event_seqs(self.session, counts)
+        next_seq = {b: last[b] - n + 1 for b, n in counts.items()}
+        rows = []
+        for item in self.pending:
+            seq = next_seq[item.borrower_id]
+            next_seq[item.borrower_id] += 1
+            event = OutgoingEvent(
+                topic=c.TOPIC,
+                key=str(item.borrower_id),
+                data=item.data.model_copy(update={"seq": seq}),
+                tenant=self.tenant,
+                subject=str(item.account_id),
+                time=item.at,
             )
-        )
+            rows.append(outbox_row(event, source=SOURCE))
+        return rows
 
 
 async def ingest(
@@ -173,7 +194,7 @@ async def ingest(
         OUTBOX_COLUMNS,
         [
             (r["event_id"], r["topic"], r["key"], orjson.dumps(r["headers"]).decode(), r["payload"])
-            for r in ctx.outgoing
+            for r in await ctx.outbox_rows()
         ],
     )
     return lines
@@ -273,6 +294,8 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
                 pii_sealed=sealed.pii_sealed,
                 national_id_hash=sealed.national_id_hash,
                 timezones=sealed.contacts.timezones,
+                declared_timezone=sealed.contacts.declared_timezone,
+                zone_sources=sealed.contacts.zone_sources,
                 language=sealed.language,
                 # a new placement brings the borrower's data back under a new legal basis
                 erased_at=None,
@@ -292,6 +315,8 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
                     sealed.language,
                     "{}",
                     [],
+                    sealed.contacts.declared_timezone,
+                    orjson.dumps(sealed.contacts.zone_sources).decode(),
                 )
             )
         account_id = uuid.uuid4()
@@ -328,6 +353,7 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
                     principal_minor=a.principal_minor,
                     due_date=a.due_date,
                     jurisdiction=jurisdiction,
+                    itemization=c.Itemization(**a.itemization.model_dump()) if a.itemization else None,
                 ),
                 borrower=c.Borrower(
                     borrower_id=str(borrower_id),
@@ -338,6 +364,7 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
                     emails=sealed.contacts.emails,
                     addresses=sealed.contacts.addresses,
                     timezones=sealed.contacts.timezones,
+                    zone_sources=sealed.contacts.zone_sources,
                     language=sealed.language,
                 ),
                 third_parties=sealed.third_parties,

@@ -46,8 +46,14 @@ class Contacts:
     phones: list[c.Phone] = field(default_factory=list)
     emails: list[c.Email] = field(default_factory=list)
     addresses: list[c.Address] = field(default_factory=list)
-    timezones: list[str] = field(default_factory=list)
+    declared_timezone: str | None = None
+    # every candidate zone and where it came from (declared, address, phone)
+    zone_sources: dict[str, list[str]] = field(default_factory=dict)
     plain: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timezones(self) -> list[str]:
+        return list(self.zone_sources)
 
 
 @dataclass
@@ -72,7 +78,9 @@ def seal_contacts(
     addresses: list[s.AddressIn],
     timezone: str | None,
     default_region: str | None,
+    declared_before: str | None = None,
 ) -> Contacts:
+    """Check, hash and seal contact points; a zone declared earlier still counts when none is given."""
     out = Contacts()
     hints: list[AddressHint] = []
     for i, a in enumerate(addresses):
@@ -128,10 +136,14 @@ def seal_contacts(
             )
         )
         out.plain.setdefault("emails", []).append({"id": email_id, "address": address, "type": e.type})
-    declared = None
+    declared = declared_before
     if timezone is not None:
         declared = problems.check(v.validate_timezone, timezone, field=f"{prefix}.timezone")
-    out.timezones = candidate_zones(declared=declared, phones=numbers, addresses=hints)
+    out.declared_timezone = declared
+    out.zone_sources = {
+        zone: list(sources)
+        for zone, sources in candidate_zones(declared=declared, phones=numbers, addresses=hints).items()
+    }
     return out
 
 
@@ -172,15 +184,16 @@ def seal_borrower(
             )
         phone_id = cipher.lookup_hash(number.e164, purpose="phone") if number else None
         plain = {"name": t.name, "phone": number.e164 if number else None}
+        third_party_id = third_party_key(cipher, t.name, phone_id)
         third_parties.append(
             c.ThirdParty(
-                id=cipher.lookup_hash(f"{t.name}|{phone_id}", purpose="third_party"),
+                id=third_party_id,
                 sealed=cipher.encrypt(orjson.dumps(plain).decode(), context=c.CTX_THIRD_PARTY),
                 relationship=t.relationship,
                 phone_id=phone_id,
             )
         )
-        plain_third.append({**plain, "relationship": t.relationship})
+        plain_third.append({**plain, "relationship": t.relationship, "id": third_party_id})
     pii = {"name": b.name, "national_id": national_id, **contacts.plain, "third_parties": plain_third}
     return SealedBorrower(
         external_borrower_id=b.external_borrower_id,
@@ -192,6 +205,22 @@ def seal_borrower(
         language=b.language,
         pii_sealed=seal_pii(cipher, pii),
     )
+
+
+def third_party_key(cipher: FieldCipher, name: str, phone_id: str | None) -> str:
+    """The id every service knows a third party by: a keyed hash, never the name or the number."""
+    key: str = cipher.lookup_hash(f"{name}|{phone_id}", purpose="third_party")
+    return key
+
+
+def third_parties_of(cipher: FieldCipher, pii: dict[str, Any]) -> list[dict[str, Any]]:
+    """The borrower's third parties as sealed in their personal data, each with its id (records from
+    before ids were kept get theirs computed the same way)."""
+    out = []
+    for t in pii.get("third_parties", []):
+        phone_id = cipher.lookup_hash(t["phone"], purpose="phone") if t.get("phone") else None
+        out.append({**t, "id": t.get("id") or third_party_key(cipher, t["name"], phone_id)})
+    return out
 
 
 def seal_pii(cipher: FieldCipher, pii: dict[str, Any]) -> str:
@@ -213,7 +242,36 @@ def check_account(problems: Problems, account: s.AccountIn, *, today: date) -> s
     if account.principal_minor is not None:
         problems.check(v.validate_amount_minor, account.principal_minor, field="account.principal_minor")
     problems.check(v.validate_due_date_for_placement, account.due_date, today=today, field="account.due_date")
+    if account.itemization is not None:
+        _check_itemization(problems, account.itemization, account.amount_due_minor, today=today)
     return problems.check(v.validate_jurisdiction, account.jurisdiction, field="account.jurisdiction")
+
+
+def _check_itemization(problems: Problems, item: s.ItemizationIn, amount_due: int, *, today: date) -> None:
+    for name in ("amount_minor", "interest_minor", "fees_minor", "payments_minor", "credits_minor"):
+        problems.check(v.validate_amount_minor, getattr(item, name), field=f"account.itemization.{name}")
+    if item.date > today:
+        problems.add("account.itemization.date", "the itemization date cannot be in the future")
+    current = (
+        item.amount_minor + item.interest_minor + item.fees_minor - item.payments_minor - item.credits_minor
+    )
+    if current != amount_due:
+        problems.add(
+            "account.itemization",
+            f"amount + interest + fees - payments - credits is {current}, not amount_due_minor {amount_due}",
+        )
+
+
+def check_agreed_hours(problems: Problems, prefs: s.PreferencesIn) -> c.AgreedHours | None:
+    """Hours the borrower agreed to be contacted at, when the lender sent them."""
+    agreed = prefs.agreed_hours
+    if agreed is None:
+        return None
+    start = problems.check(v.validate_local_time, agreed.start, field="preferences.agreed_hours.start")
+    end = problems.check(v.validate_local_time, agreed.end, field="preferences.agreed_hours.end")
+    if start is None or end is None:
+        return None
+    return c.AgreedHours(start=agreed.start, end=agreed.end)
 
 
 def check_preferences(problems: Problems, prefs: s.PreferencesIn) -> list[c.InconvenientWindow]:

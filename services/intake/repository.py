@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, func, select, tuple_, update
+from sqlalchemy import Table, func, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +58,8 @@ async def accounts_by_external(
             borrowers.c.holds.label("borrower_holds"),
             borrowers.c.erased_at,
             borrowers.c.language.label("borrower_language"),
+            borrowers.c.declared_timezone,
+            borrowers.c.preferences.label("borrower_preferences"),
         )
         .join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
         .where(accounts.c.tenant == tenant, accounts.c.external_account_id.in_(ids))
@@ -95,6 +97,27 @@ async def update_borrower(session: AsyncSession, borrower_id: uuid.UUID, **value
     )
 
 
+_ADVANCE_SEQS = text(
+    "WITH wanted AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS bigint[]))"
+    " AS w(borrower_id, n)),"
+    " locked AS (SELECT b.borrower_id FROM intake.borrowers b JOIN wanted USING (borrower_id)"
+    " ORDER BY b.borrower_id FOR UPDATE)"
+    " UPDATE intake.borrowers b SET event_seq = b.event_seq + w.n FROM wanted w"
+    " WHERE b.borrower_id = w.borrower_id AND b.borrower_id IN (SELECT borrower_id FROM locked)"
+    " RETURNING b.borrower_id, b.event_seq"
+)
+
+
+async def advance_event_seqs(session: AsyncSession, counts: dict[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+    """Add `counts[b]` events to each borrower's sequence (locking the rows in id order, so concurrent
+    requests number one borrower's events without gaps or repeats); returns each new last number."""
+    if not counts:
+        return {}
+    ids = sorted(counts)
+    rows = await session.execute(_ADVANCE_SEQS, {"ids": ids, "counts": [counts[i] for i in ids]})
+    return {r.borrower_id: r.event_seq for r in rows}
+
+
 async def update_account(session: AsyncSession, account_id: uuid.UUID, **values: Any) -> None:
     await session.execute(
         update(accounts).where(accounts.c.account_id == account_id).values(updated_at=func.now(), **values)
@@ -118,6 +141,8 @@ _VIEW = select(
     borrowers.c.holds.label("borrower_holds"),
     borrowers.c.erased_at,
     borrowers.c.preferences,
+    borrowers.c.zone_sources,
+    borrowers.c.event_seq,
 ).join(borrowers, borrowers.c.borrower_id == accounts.c.borrower_id)
 
 

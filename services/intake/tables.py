@@ -51,6 +51,9 @@ borrowers = Table(
     Column("pii_sealed", Text),
     Column("national_id_hash", Text),
     Column("timezones", ARRAY(Text), nullable=False),
+    Column("declared_timezone", Text),  # as the lender declared it; the others are derived
+    # {zone: ["declared", "address", "phone"]}: where each candidate zone came from
+    Column("zone_sources", JSONB, nullable=False, server_default="{}"),
     Column("language", Text),
     Column("preferences", JSONB, nullable=False, server_default="{}"),
     Column("holds", ARRAY(Text), nullable=False, server_default="{}"),
@@ -58,6 +61,8 @@ borrowers = Table(
     # what a retention period keeps after erasure, still sealed
     Column("retained_sealed", Text),
     Column("retain_until", Date),
+    # How many intake.v1 events this borrower has had; each event carries its number as `seq`.
+    Column("event_seq", BigInteger, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("tenant", "external_borrower_id"),

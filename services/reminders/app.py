@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -38,7 +40,7 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
         inbox=tables.inbox,
         api=[router],
         subscriptions=["intake.v1", "compliance.v1"],
-        events=build_router(clock),
+        events=build_router(clock, spacing=timedelta(seconds=settings.contact_spacing_s)),
     )
 
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:

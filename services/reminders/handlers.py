@@ -5,7 +5,8 @@ along as compliance decides their permits."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,50 +18,69 @@ from common.messaging.consumer import EventRouter
 from common.messaging.envelope import Event
 from reminders import planner
 from reminders import repository as repo
-from reminders.domain.jobs import STOPPING_HOLDS
+from reminders.domain.jobs import PAUSING_HOLDS, STOPPING_HOLDS
 from reminders.promises import apply_payment
 
 # hold.set kinds that stop reminders (the others narrow visits only).
 _STOPPING_HOLD_EVENTS = STOPPING_HOLDS - {"dispute", "closed"}
 
 
-def build_router(clock: Clock) -> EventRouter:
+IntakeHandler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+
+
+def build_router(clock: Clock, *, spacing: timedelta) -> EventRouter:
     router = EventRouter()
 
-    @router.on("account.placed")
-    async def placed(session: AsyncSession, event: Event[c.AccountPlaced]) -> None:
-        await _placed(session, event, clock.now())
+    def on_intake(ce_type: str) -> Callable[[IntakeHandler], IntakeHandler]:
+        """An intake.v1 handler that also records how far into the borrower's events we are."""
 
-    @router.on("account.updated")
+        def register(handler: IntakeHandler) -> IntakeHandler:
+            async def handle(session: AsyncSession, event: Event[Any]) -> None:
+                await handler(session, event)
+                if event.data.seq:
+                    await repo.advance_intake_seq(session, uuid.UUID(event.data.borrower_id), event.data.seq)
+
+            router.on(ce_type)(handle)
+            return handler
+
+        return register
+
+    @on_intake("account.placed")
+    async def placed(session: AsyncSession, event: Event[c.AccountPlaced]) -> None:
+        await _placed(session, event, clock.now(), spacing=spacing)
+
+    @on_intake("account.updated")
     async def updated(session: AsyncSession, event: Event[c.AccountUpdated]) -> None:
         d = event.data
         await repo.update_account(
             session, uuid.UUID(d.account_id), amount_due_minor=d.amount_due_minor, due_date=d.due_date
         )
 
-    @router.on("payment.received")
+    @on_intake("payment.received")
     async def paid(session: AsyncSession, event: Event[c.PaymentReceived]) -> None:
         await _payment(session, event, clock.now())
 
-    @router.on("account.closed")
+    @on_intake("account.closed")
     async def closed(session: AsyncSession, event: Event[c.AccountClosed]) -> None:
         await _stop(
             session, event.data, hold="closed", status="closed", reason=f"account closed: {event.data.reason}"
         )
 
-    @router.on("dispute.opened")
+    @on_intake("dispute.opened")
     async def disputed(session: AsyncSession, event: Event[c.DisputeOpened]) -> None:
-        await _stop(session, event.data, hold="dispute", reason="a dispute was opened")
+        await _stop(
+            session, event.data, hold="dispute", reason="a dispute was opened", sparing=("validation_notice",)
+        )
 
-    @router.on("dispute.resolved")
+    @on_intake("dispute.resolved")
     async def resolved(session: AsyncSession, event: Event[c.DisputeResolved]) -> None:
         await _lift(session, [uuid.UUID(event.data.account_id)], "dispute")
 
-    @router.on("hold.set")
+    @on_intake("hold.set")
     async def hold_set(session: AsyncSession, event: Event[c.HoldSet]) -> None:
-        await _hold_set(session, event.data)
+        await _hold_set(session, event.data, clock.now())
 
-    @router.on("hold.cleared")
+    @on_intake("hold.cleared")
     async def hold_cleared(session: AsyncSession, event: Event[c.HoldCleared]) -> None:
         d = event.data
         accounts = [a.account_id for a in await repo.accounts_of_borrower(session, uuid.UUID(d.borrower_id))]
@@ -73,24 +93,23 @@ def build_router(clock: Clock) -> EventRouter:
         else:
             await _lift(session, accounts, d.hold)
 
-    @router.on("borrower.contact_changed")
+    @on_intake("borrower.contact_changed")
     async def contact_changed(session: AsyncSession, event: Event[c.ContactChanged]) -> None:
         d = event.data
         for a in await repo.accounts_of_borrower(session, uuid.UUID(d.borrower_id)):
-            await repo.update_account(
-                session, a.account_id, contacts=_contacts(d.phones, d.emails), timezones=d.timezones
-            )
+            contacts = _contacts(d.phones, d.emails, d.addresses, name=(a.contacts or {}).get("name"))
+            await repo.update_account(session, a.account_id, contacts=contacts, timezones=d.timezones)
             await repo.add_contact_points(
                 session, _points(a.tenant, a.account_id, a.borrower_id, d.phones, d.emails)
             )
 
-    @router.on("borrower.preferences_changed")
+    @on_intake("borrower.preferences_changed")
     async def preferences(session: AsyncSession, event: Event[c.PreferencesChanged]) -> None:
         d = event.data
         for a in await repo.accounts_of_borrower(session, uuid.UUID(d.borrower_id)):
             await repo.update_account(session, a.account_id, language=d.language or a.language)
 
-    @router.on("borrower.erased")
+    @on_intake("borrower.erased")
     async def erased(session: AsyncSession, event: Event[c.BorrowerErased]) -> None:
         accounts = [
             a.account_id for a in await repo.accounts_of_borrower(session, uuid.UUID(event.data.borrower_id))
@@ -102,19 +121,27 @@ def build_router(clock: Clock) -> EventRouter:
     @router.on("permit.decided")
     async def decided(session: AsyncSession, event: Event[k.PermitDecided]) -> None:
         if event.data.requester == "reminders":
-            await _decided(session, event.data)
+            await _decided(session, event.data, clock.now(), spacing=spacing)
 
     return router
 
 
-def _contacts(phones: list[c.Phone], emails: list[c.Email]) -> dict[str, Any]:
+def _contacts(
+    phones: list[c.Phone], emails: list[c.Email], addresses: list[c.Address], *, name: str | None
+) -> dict[str, Any]:
+    """The sealed contact points (and name, for the validation notice) reminders may use."""
     return {
+        "name": name,
         "phones": [
             {"id": p.id, "number": p.number, "consent_sms": p.consent_sms, "is_mobile": p.is_mobile}
             for p in phones
         ],
         "emails": [
             {"id": e.id, "address": e.address, "consent": e.consent, "employer": e.employer} for e in emails
+        ],
+        "addresses": [
+            {"id": a.id, "sealed": a.sealed, "country": a.country, "region": a.region, "type": a.type}
+            for a in addresses
         ],
     }
 
@@ -127,7 +154,9 @@ def _points(
     return [{**r, "account_id": account_id, "tenant": tenant, "borrower_id": borrower_id} for r in rows]
 
 
-async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], now: datetime) -> None:
+async def _placed(
+    session: AsyncSession, event: Event[c.AccountPlaced], now: datetime, *, spacing: timedelta
+) -> None:
     d = event.data
     tenant = event.envelope.tenant
     account_id, borrower_id = uuid.UUID(d.account_id), uuid.UUID(d.borrower_id)
@@ -151,7 +180,14 @@ async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], now: dat
         due_date=d.account.due_date,
         timezones=d.borrower.timezones,
         language=d.borrower.language,
-        contacts=_contacts(d.borrower.phones, d.borrower.emails),
+        contacts=_contacts(d.borrower.phones, d.borrower.emails, d.borrower.addresses, name=d.borrower.name),
+        third_parties=[
+            {"id": t.id, "relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties
+        ],
+        itemization=d.account.itemization.model_dump(mode="json") if d.account.itemization else None,
+        product=d.account.product,
+        # A US account's validation notice goes before anything else (12 CFR 1006.34(a)(1)).
+        notice_state="pending" if d.account.jurisdiction.startswith("US") else "none",
         strategy=strategy,
         variant=variant,
         holds=inherited,
@@ -163,7 +199,7 @@ async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], now: dat
         session, _points(tenant, account_id, borrower_id, d.borrower.phones, d.borrower.emails)
     )
     account = await repo.account(session, account_id, lock=True)
-    await planner.plan(session, account, now=now)
+    await planner.plan(session, account, now=now, spacing=spacing)
 
 
 async def _payment(session: AsyncSession, event: Event[c.PaymentReceived], now: datetime) -> None:
@@ -179,7 +215,13 @@ async def _payment(session: AsyncSession, event: Event[c.PaymentReceived], now: 
 
 
 async def _stop(
-    session: AsyncSession, data: Any, *, hold: str, reason: str, status: str | None = None
+    session: AsyncSession,
+    data: Any,
+    *,
+    hold: str,
+    reason: str,
+    status: str | None = None,
+    sparing: tuple[str, ...] = (),
 ) -> None:
     account_id = uuid.UUID(data.account_id)
     row = await repo.account(session, account_id, lock=True)
@@ -189,7 +231,7 @@ async def _stop(
     if status:
         values["status"] = status
     await repo.update_account(session, account_id, **values)
-    await repo.cancel_pending(session, [account_id], reason=reason)
+    await repo.cancel_pending(session, [account_id], reason=reason, sparing=sparing)
 
 
 async def _lift(session: AsyncSession, account_ids: list[uuid.UUID], hold: str) -> None:
@@ -199,7 +241,7 @@ async def _lift(session: AsyncSession, account_ids: list[uuid.UUID], hold: str) 
             await repo.update_account(session, account_id, holds=sorted(set(row.holds) - {hold}))
 
 
-async def _hold_set(session: AsyncSession, d: c.HoldSet) -> None:
+async def _hold_set(session: AsyncSession, d: c.HoldSet, now: datetime) -> None:
     accounts = await repo.accounts_of_borrower(session, uuid.UUID(d.borrower_id))
     ids = [a.account_id for a in accounts]
     if d.hold == "channel_opt_out":
@@ -217,9 +259,20 @@ async def _hold_set(session: AsyncSession, d: c.HoldSet) -> None:
         await repo.update_account(session, a.account_id, holds=sorted(set(a.holds) | {d.hold}))
     if d.hold in _STOPPING_HOLD_EVENTS:
         await repo.cancel_pending(session, ids, reason=f"hold: {d.hold}")
+    for a in accounts:
+        if d.hold in PAUSING_HOLDS.get(a.jurisdiction.split("-", 1)[0], frozenset()) and a.status == "open":
+            await repo.cancel_pending(session, [a.account_id], reason=f"paused for review: {d.hold}")
+            await planner.escalate(
+                session,
+                a,
+                to="review",
+                at=now,
+                dpd=planner.days_past_due(a.due_date, planner.local_today(list(a.timezones), now)),
+                reason=f"the customer is flagged {d.hold}: a person reviews the account before any contact",
+            )
 
 
-async def _decided(session: AsyncSession, d: k.PermitDecided) -> None:
+async def _decided(session: AsyncSession, d: k.PermitDecided, now: datetime, *, spacing: timedelta) -> None:
     job = await repo.job_by_request(session, d.request_id)
     if job is None or job.state != "awaiting_permit":
         return  # cancelled meanwhile, or an answer to an earlier request we no longer wait for
@@ -243,3 +296,13 @@ async def _decided(session: AsyncSession, d: k.PermitDecided) -> None:
         )
     else:
         await repo.update_job(session, job.job_id, state="denied", reasons=reasons)
+        await settled(session, job, now=now, spacing=spacing)
+
+
+async def settled(session: AsyncSession, job: Any, *, now: datetime, spacing: timedelta) -> None:
+    """A job reached a final state: if it was the validation notice, the ladder may start now."""
+    if job.purpose != "validation_notice":
+        return
+    account = await repo.account(session, job.account_id, lock=True)
+    if account is not None:
+        await planner.plan(session, account, now=now, spacing=spacing)

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.reminders as r
 from reminders import repository as repo
+from reminders.domain.jobs import pausing_holds
 from reminders.domain.strategy import (
     Strategy,
     assign_variant,
     due_steps,
     escalation_due,
     load_default,
+    spaced,
     steps_for,
 )
 from reminders.outgoing import publish
@@ -60,9 +62,22 @@ async def choose_strategy(
     return name, assign_variant(strategy, str(account_id)).name
 
 
-async def plan(session: AsyncSession, account: Any, *, now: datetime) -> int:
-    """Plan the jobs now due for an open account; returns how many were added."""
+# The validation notice's states on the account: the ladder waits while it is pending.
+NOTICE_FINAL = frozenset({"sent", "failed", "denied", "cancelled"})
+
+
+async def plan(session: AsyncSession, account: Any, *, now: datetime, spacing: timedelta) -> int:
+    """Plan the jobs now due for an open account; returns how many were added.
+
+    A US account's validation notice goes first (12 CFR 1006.34(a)(1)); the ladder starts once it has
+    gone, or once it turned out it cannot. A GB account flagged vulnerable is paused for review.
+    Several rungs due at once are spaced `spacing` apart, never sent in one burst.
+    """
     if account.status != "open":
+        return 0
+    if account.notice_state == "pending" and not await _notice_settled(session, account, now=now):
+        return 0
+    if pausing_holds(account.jurisdiction, frozenset(account.holds)):
         return 0
     strategy = await strategy_for(
         session, tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
@@ -84,10 +99,11 @@ async def plan(session: AsyncSession, account: Any, *, now: datetime) -> int:
                 "borrower_id": account.borrower_id,
                 "step_dpd": step.dpd,
                 "channel": step.channel,
+                "purpose": step.purpose,
                 "state": "planned",
-                "due_at": now,
+                "due_at": due_at,
             }
-            for step in steps
+            for step, due_at in spaced(steps, start=now, spacing=spacing)
         ]
         added = await repo.plan_jobs(session, rows)
         if steps:
@@ -101,21 +117,84 @@ async def plan(session: AsyncSession, account: Any, *, now: datetime) -> int:
         active_promise=any(p.state == "active" for p in promises),
         active_plan=active_plan,
     )
+    # FCA CONC 7.3.4R: a GB account is offered forbearance (and the offer sent) before a field visit.
+    gb_visit = target == "visit" and account.jurisdiction.startswith("GB")
+    if gb_visit and not await repo.has_sent(session, account.account_id, purpose="forbearance_offer"):
+        target = None
     if target is not None and account.escalated_at is None:
         await repo.update_account(session, account.account_id, escalated_at=now)
-        await publish(
+        await escalate(
             session,
-            r.CollectionEscalated(
-                account_id=str(account.account_id),
-                borrower_id=str(account.borrower_id),
-                at=now,
-                to=target,
-                reason=f"DPD {dpd}, {balance} {account.currency} outstanding, no active promise or plan",
-                dpd=dpd,
-                amount_minor=balance,
-            ),
-            tenant=account.tenant,
-            borrower_id=account.borrower_id,
-            account_id=account.account_id,
+            account,
+            to=target,
+            at=now,
+            dpd=dpd,
+            reason=f"DPD {dpd}, {balance} {account.currency} outstanding, no active promise or plan",
         )
     return added
+
+
+async def escalate(
+    session: AsyncSession, account: Any, *, to: str, at: datetime, dpd: int, reason: str
+) -> None:
+    balance = account.amount_due_minor - account.paid_minor
+    await publish(
+        session,
+        r.CollectionEscalated(
+            account_id=str(account.account_id),
+            borrower_id=str(account.borrower_id),
+            at=at,
+            to=to,
+            reason=reason,
+            dpd=dpd,
+            amount_minor=balance,
+        ),
+        tenant=account.tenant,
+        borrower_id=account.borrower_id,
+        account_id=account.account_id,
+    )
+
+
+async def _notice_settled(session: AsyncSession, account: Any, *, now: datetime) -> bool:
+    """Whether the validation notice no longer holds the ladder back: planned now if it is not yet."""
+    job = await repo.notice_job(session, account.account_id)
+    if job is None:
+        channel = notice_channel(account)
+        if channel is None:
+            await repo.update_account(session, account.account_id, notice_state="unavailable")
+            return True
+        await repo.plan_jobs(
+            session,
+            [
+                {
+                    "job_id": uuid.uuid4(),
+                    "tenant": account.tenant,
+                    "account_id": account.account_id,
+                    "borrower_id": account.borrower_id,
+                    "step_dpd": 0,
+                    "channel": channel,
+                    "purpose": "validation_notice",
+                    "state": "planned",
+                    "due_at": now,
+                }
+            ],
+        )
+        return False
+    if job.state not in NOTICE_FINAL:
+        return False
+    await repo.update_account(
+        session, account.account_id, notice_state="sent" if job.state == "sent" else "failed"
+    )
+    return True
+
+
+def notice_channel(account: Any) -> str | None:
+    """E-mail where the borrower consented to electronic delivery (12 CFR 1006.42), else a letter."""
+    contacts = account.contacts or {}
+    if "email" not in account.opted_out and any(
+        e.get("consent") and not e.get("employer") for e in contacts.get("emails", [])
+    ):
+        return "email"
+    if "letter" not in account.opted_out and contacts.get("addresses"):
+        return "letter"
+    return None

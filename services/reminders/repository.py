@@ -82,11 +82,15 @@ async def cancel_pending(
     *,
     reason: str,
     channels: Sequence[str] | None = None,
+    sparing: Sequence[str] = (),
 ) -> int:
-    """Cancel every pending job (and open call task) of these accounts; returns the jobs cancelled."""
+    """Cancel every pending job (and open call task) of these accounts, except jobs of the `sparing`
+    purposes; returns the jobs cancelled."""
     cond = and_(jobs.c.account_id.in_(account_ids), jobs.c.state.in_(PENDING))
     if channels is not None:
         cond = and_(cond, jobs.c.channel.in_(channels))
+    if sparing:
+        cond = and_(cond, jobs.c.purpose.not_in(sparing))
     result = await session.execute(
         update(jobs)
         .where(cond)
@@ -147,6 +151,28 @@ async def update_job(session: AsyncSession, job_id: uuid.UUID, **values: Any) ->
 async def jobs_of(session: AsyncSession, account_id: uuid.UUID) -> list[Any]:
     stmt = select(jobs).where(jobs.c.account_id == account_id).order_by(jobs.c.created_at, jobs.c.step_dpd)
     return list((await session.execute(stmt)).all())
+
+
+async def notice_job(session: AsyncSession, account_id: uuid.UUID) -> Any:
+    """The account's validation-notice job, if one was planned."""
+    stmt = select(jobs).where(jobs.c.account_id == account_id, jobs.c.purpose == "validation_notice")
+    return (await session.execute(stmt)).first()
+
+
+async def has_sent(session: AsyncSession, account_id: uuid.UUID, *, purpose: str) -> bool:
+    stmt = select(jobs.c.job_id).where(
+        jobs.c.account_id == account_id, jobs.c.purpose == purpose, jobs.c.state == "sent"
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def advance_intake_seq(session: AsyncSession, borrower_id: uuid.UUID, seq: int) -> None:
+    """Every account of the borrower has seen intake's events up to `seq` (never moves back)."""
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.borrower_id == borrower_id, accounts.c.intake_seq < seq)
+        .values(intake_seq=seq)
+    )
 
 
 async def insert_call_task(session: AsyncSession, **values: Any) -> None:

@@ -27,5 +27,10 @@ class RemindersSettings(BaseServiceSettings):
     webhook_secret: SecretStr | None = None
     agency_name: str = "Example Collections"
     agency_phone: str = "+1 800 555 0100"
+    agency_address: str = "PO Box 1000, Example City, NY 10001"
+    agency_hours: str = "Monday to Friday 9:00-17:00 Eastern"
     pay_url: str = "https://pay.example/collections"
+    disputes_url: str = "https://pay.example/disputes"
     unsubscribe_url: str = "https://pay.example/unsubscribe"
+    # One collection message per person in this many seconds: a late placement's later rungs wait.
+    contact_spacing_s: float = 86_400.0

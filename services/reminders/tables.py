@@ -33,9 +33,18 @@ accounts = Table(
     Column("opted_out", ARRAY(Text), nullable=False, server_default="{}"),
     Column("timezones", ARRAY(Text), nullable=False, server_default="{}"),
     Column("language", Text),
-    # {"phones": [{id, number (enc), consent_sms, is_mobile}],
-    #  "emails": [{id, address (enc), consent, employer}]}
+    # {"name": enc, "phones": [{id, number (enc), consent_sms, is_mobile}],
+    #  "emails": [{id, address (enc), consent, employer}], "addresses": [{id, sealed (enc), type, ...}]}
     Column("contacts", JSONB, nullable=False, server_default="{}"),
+    # [{id, relationship, phone_id}]: whom contact logging may name as a third party
+    Column("third_parties", JSONB, nullable=False, server_default="[]"),
+    # the lender's itemization of the debt, for the validation notice (intake's Itemization contract)
+    Column("itemization", JSONB),
+    Column("product", Text),
+    # the validation notice: none (not required), pending, sent, failed or unavailable (no way to send)
+    Column("notice_state", Text, nullable=False, server_default="none"),
+    # the borrower's latest intake event applied here; permit requests carry it
+    Column("intake_seq", BigInteger, nullable=False, server_default="0"),
     Column("strategy", Text, nullable=False),
     Column("variant", Text, nullable=False),
     Column("steps_done", ARRAY(Integer), nullable=False, server_default="{}"),
@@ -54,6 +63,8 @@ jobs = Table(
     Column("borrower_id", UUID(as_uuid=True), nullable=False),
     Column("step_dpd", Integer, nullable=False),
     Column("channel", Text, nullable=False),
+    # collection (a rung of the ladder), validation_notice or forbearance_offer
+    Column("purpose", Text, nullable=False, server_default="collection"),
     Column("state", Text, nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("not_before", DateTime(timezone=True)),
@@ -66,10 +77,12 @@ jobs = Table(
     Column("provider_message_id", Text),
     Column("delivery", Text),
     Column("tries", Integer, nullable=False, server_default="0"),
+    # a validation notice states the end of its validation period; the attempt reports it to compliance
+    Column("validation_period_ends", Date),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # The same step of the same account is planned once, however often its trigger is replayed.
-    UniqueConstraint("account_id", "step_dpd", "channel"),
+    UniqueConstraint("account_id", "purpose", "step_dpd"),
     Index("ix_jobs_due", "state", "due_at"),
     Index("ix_jobs_request_id", "request_id"),
 )

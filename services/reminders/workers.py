@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.contact as k
 import common.contracts.intake as c
-from common.aio import sleep_unless
+from common.clock import ShiftableClock
 from common.db import unit_of_work
 from common.messaging.outbox import OutgoingEvent, enqueue
 from common.service import Runtime
@@ -26,6 +26,8 @@ from reminders.channels import Channels
 from reminders.channels.base import OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
 from reminders.domain.jobs import PERMIT_CHANNEL, AccountView, permit_usable, stop_reason
 from reminders.domain.strategy import Step, choose_language, steps_for
+from reminders.handlers import settled
+from reminders.notices import mailing_address, render_validation_notice
 from reminders.outgoing import SOURCE, TOPIC, publish
 from reminders.settings import RemindersSettings
 from reminders.tables import outbox
@@ -43,6 +45,14 @@ class Workers:
     runtime: Runtime
     settings: RemindersSettings
     channels: Channels
+
+    def __post_init__(self) -> None:
+        self._wake = asyncio.Event()
+        self.spacing = timedelta(seconds=self.settings.contact_spacing_s)
+        clock = self.runtime.clock
+        if isinstance(clock, ShiftableClock):
+            # Days passed on a moved clock: plan and dispatch now rather than at the next tick.
+            clock.on_shift(self._wake.set)
 
     def start(self) -> None:
         loops: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
@@ -67,7 +77,19 @@ class Workers:
                 log.warning("reminders loop pass failed", loop=name, error=str(exc))
                 busy = False
             if not busy:
-                await sleep_unless(stop, idle_s)
+                await self._idle(idle_s)
+
+    async def _idle(self, seconds: float) -> None:
+        """Sleep, waking early when the service stops or its clock is moved."""
+        waits = [asyncio.ensure_future(self.runtime.stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self._wake.is_set():
+            await asyncio.sleep(0.05)  # let every loop see the shift before it is cleared
+            self._wake.clear()
 
     # --- dispatch: due jobs ask compliance for a permit -------------------------------------------
 
@@ -95,6 +117,7 @@ class Workers:
                 state="cancelled",
                 reasons=[{"rule": "reminders.precheck", "message": reason or "no contact point"}],
             )
+            await settled(session, job, now=now, spacing=self.spacing)
             return None
         request_id = str(uuid.uuid4())
         await repo.update_job(
@@ -115,8 +138,10 @@ class Workers:
                 borrower_id=str(job.borrower_id),
                 channel=PERMIT_CHANNEL[channel],
                 at=now,
+                purpose=job.purpose,
                 contact_point_id=point["id"],
                 job_id=str(job.job_id),
+                intake_seq=account.intake_seq or None,
             ),
             tenant=job.tenant,
             subject=str(job.account_id),
@@ -131,7 +156,7 @@ class Workers:
             if job is None:
                 return False
             account = await repo.account(session, job.account_id)
-            reason = stop_reason(_view(account), job.channel)
+            reason = stop_reason(_view(account), job.channel, job.purpose)
             if reason is not None:
                 await repo.update_job(
                     session,
@@ -167,17 +192,19 @@ class Workers:
     async def _deliver(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> None:
         try:
             message = await self._message(session, job, account, now)
-            result = await self.channels.deliver(message)
+            result = await self.channels.deliver(message.outgoing)
         except TransientDeliveryError as exc:
             tries = job.tries + 1
             state = "failed" if tries >= MAX_SEND_TRIES else "sending"
             await repo.update_job(session, job.job_id, tries=tries, state=state, delivery=str(exc)[:500])
             if state == "failed":
                 await self._attempted(session, job, outcome="failed", now=now)
+                await settled(session, job, now=now, spacing=self.spacing)
             return
         except PermanentDeliveryError as exc:
             await repo.update_job(session, job.job_id, state="failed", delivery=str(exc)[:500])
             await self._attempted(session, job, outcome="failed", now=now)
+            await settled(session, job, now=now, spacing=self.spacing)
             return
         self.runtime.crash_points.reach("reminders.after_send")
         await repo.update_job(
@@ -187,10 +214,17 @@ class Workers:
             provider=result.provider,
             provider_message_id=result.provider_message_id,
             delivery=result.status,
+            validation_period_ends=message.validation_period_ends,
         )
         await self._attempted(
-            session, job, outcome="delivered", now=now, provider_message_id=result.provider_message_id
+            session,
+            job,
+            outcome="delivered",
+            now=now,
+            provider_message_id=result.provider_message_id,
+            validation_period_ends=message.validation_period_ends,
         )
+        await settled(session, job, now=now, spacing=self.spacing)
 
     async def _attempted(
         self,
@@ -200,6 +234,7 @@ class Workers:
         outcome: str,
         now: datetime,
         provider_message_id: str | None = None,
+        validation_period_ends: date | None = None,
     ) -> None:
         await publish(
             session,
@@ -213,13 +248,16 @@ class Workers:
                 permit_id=str(job.permit_id) if job.permit_id else None,
                 contact_point_id=job.contact_point_id,
                 provider_message_id=provider_message_id,
+                validation_period_ends=validation_period_ends,
             ),
             tenant=job.tenant,
             borrower_id=job.borrower_id,
             account_id=job.account_id,
         )
 
-    async def _message(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> OutgoingMessage:
+    async def _message(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> Message:
+        if job.purpose == "validation_notice":
+            return self._notice(job, account, now)
         step = await _step_of(session, account, job)
         content: Any = step
         if step is not None and step.channel != job.channel:
@@ -239,13 +277,47 @@ class Workers:
         else:
             to = cipher.decrypt(point["number"], context=c.CTX_PHONE)
         headers = {"List-Unsubscribe": f"<{self.settings.unsubscribe_url}>"} if job.channel == "email" else {}
-        return OutgoingMessage(
-            channel="voice_call" if job.channel == "voice" else job.channel,
-            to=to,
-            body=body,
-            subject=subject,
-            idempotency_key=str(job.job_id),
-            headers=headers,
+        return Message(
+            OutgoingMessage(
+                channel="voice_call" if job.channel == "voice" else job.channel,
+                to=to,
+                body=body,
+                subject=subject,
+                idempotency_key=str(job.job_id),
+                headers=headers,
+            )
+        )
+
+    def _notice(self, job: Any, account: Any, now: datetime) -> Message:
+        """The validation notice, dated today in the borrower's first zone, by e-mail or letter."""
+        sent_on = planner.local_today(list(account.timezones), now)
+        cipher = self.runtime.cipher
+        notice = render_validation_notice(
+            account,
+            cipher=cipher,
+            settings=self.settings,
+            sent_on=sent_on,
+            address_id=job.contact_point_id if job.channel == "letter" else None,
+        )
+        if job.channel == "letter":
+            to = mailing_address(cipher, account.contacts or {}, job.contact_point_id)
+            name = (account.contacts or {}).get("name")
+            if to and name:
+                to = f"{cipher.decrypt(name, context=c.CTX_NAME)}, {to}"
+        else:
+            point = next(p for p in _points(account, "email") if p["id"] == job.contact_point_id)
+            to = cipher.decrypt(point["address"], context=c.CTX_EMAIL)
+        if not to:
+            raise PermanentDeliveryError("no postal address for the validation notice")
+        return Message(
+            OutgoingMessage(
+                channel="letter" if job.channel == "letter" else "email",
+                to=to,
+                body=notice.body,
+                subject=notice.subject,
+                idempotency_key=str(job.job_id),
+            ),
+            validation_period_ends=notice.validation_period_ends,
         )
 
     def _context(self, account: Any, now: datetime, step_dpd: int) -> dict[str, Any]:
@@ -270,7 +342,7 @@ class Workers:
             async with unit_of_work(self.runtime.sessions) as session:
                 batch = await repo.open_accounts(session, after=after, limit=500)
                 for account in batch:
-                    await planner.plan(session, account, now=now)
+                    await planner.plan(session, account, now=now, spacing=self.spacing)
             if len(batch) < 500:
                 break
             after = batch[-1].account_id
@@ -290,14 +362,18 @@ async def _step_of(session: AsyncSession, account: Any, job: Any) -> Step | None
 async def _reachable(
     session: AsyncSession, account: Any, job: Any
 ) -> tuple[str, dict[str, Any] | None, str | None]:
-    """The channel and contact point a job can use now, falling back as its step allows (SMS → e-mail),
-    or the reason it cannot go ahead."""
-    channel, reason = job.channel, stop_reason(_view(account), job.channel)
+    """The channel and contact point a job can use now, falling back as its step allows (SMS → e-mail,
+    a validation notice's e-mail → letter), or the reason it cannot go ahead."""
+    channel, reason = job.channel, stop_reason(_view(account), job.channel, job.purpose)
     point = _contact_point(account, channel) if reason is None else None
     if point is None:
-        step = await _step_of(session, account, job)
-        fallback = step.fallback if step is not None else None
-        if fallback is not None and stop_reason(_view(account), fallback.channel) is None:
+        fallback: Any = None
+        if job.purpose == "validation_notice":
+            fallback = _LETTER if channel == "email" else None
+        else:
+            step = await _step_of(session, account, job)
+            fallback = step.fallback if step is not None else None
+        if fallback is not None and stop_reason(_view(account), fallback.channel, job.purpose) is None:
             fallback_point = _contact_point(account, fallback.channel)
             if fallback_point is not None:
                 return fallback.channel, fallback_point, None
@@ -310,20 +386,40 @@ async def _reachable(
     return channel, point, reason
 
 
+@dataclass(frozen=True)
+class Message:
+    """What a job sends, and what its validation notice states, if it is one."""
+
+    outgoing: OutgoingMessage
+    validation_period_ends: date | None = None
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    channel: str
+
+
+_LETTER = _Fallback("letter")
+
+
 def _view(account: Any) -> AccountView:
     return AccountView(
         status=account.status,
         holds=frozenset(account.holds),
         opted_out=frozenset(account.opted_out),
         balance_minor=account.amount_due_minor - account.paid_minor,
+        jurisdiction=account.jurisdiction,
     )
+
+
+_POINT_KINDS = {"email": "emails", "letter": "addresses"}
 
 
 def _points(account: Any, channel: str) -> list[dict[str, Any]]:
     contacts = account.contacts or {}
     if channel == "push":
         return []  # lenders send no app devices yet; a phone number is not a push token
-    return list(contacts.get("emails" if channel == "email" else "phones", []))
+    return list(contacts.get(_POINT_KINDS.get(channel, "phones"), []))
 
 
 def _contact_point(account: Any, channel: str) -> dict[str, Any] | None:
@@ -332,6 +428,8 @@ def _contact_point(account: Any, channel: str) -> dict[str, Any] | None:
         usable = [p for p in points if p.get("consent_sms") and p.get("is_mobile")]
     elif channel == "email":
         usable = [p for p in points if p.get("consent") and not p.get("employer")]
+    elif channel == "letter":
+        usable = sorted(points, key=lambda p: p.get("type") != "home")
     else:
         usable = points
     return usable[0] if usable else None

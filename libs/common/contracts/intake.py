@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import Field
+
 from common.contracts import Contract, contract
 
 TOPIC = "intake.v1"
@@ -72,7 +74,7 @@ class Borrower(Contract):
     timezones: list[str]
     language: str | None
     # Where each candidate zone came from: "declared", "address", "phone" (every one must allow).
-    zone_sources: dict[str, list[str]] = {}
+    zone_sources: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ThirdParty(Contract):
@@ -180,7 +182,7 @@ class ContactChanged(IntakeEvent):
     emails: list[Email]
     addresses: list[Address]
     timezones: list[str]
-    zone_sources: dict[str, list[str]] = {}
+    zone_sources: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class InconvenientWindow(Contract):

@@ -49,7 +49,9 @@ def _reasons(decision: Decision) -> list[s.ReasonView]:
     summary="May we contact this person, this way, at this time? (records nothing)",
     response_model=s.EvaluationView,
 )
-async def evaluate_permit(body: s.EvaluateRequest, request: Request, principal: Evaluator) -> s.EvaluationView:
+async def evaluate_permit(
+    body: s.EvaluateRequest, request: Request, principal: Evaluator
+) -> s.EvaluationView:
     runtime = request.app.state.runtime
     deps: handlers.Deps = request.app.state.deps
     account, borrower = await _account(request, principal, body.account_id)

@@ -77,5 +77,3 @@ def validation_notice_due(state: AccountState, pack: Pack) -> datetime | None:
         if isinstance(rule, ValidationNoticeRule):
             return notice_due(rule, state)
     return None
-
-

@@ -31,6 +31,19 @@ class AccountRef(_Strict):
     external_account_id: Ident
 
 
+class ItemizationIn(_Strict):
+    """How the debt is itemized in a US validation notice (12 CFR 1006.34(c)(2)(vi)-(viii)): the
+    amount on the itemization date and what changed since; they must add up to amount_due_minor."""
+
+    date: date
+    reference: Literal["last_statement", "charge_off", "last_payment", "transaction", "judgment"]
+    amount_minor: StrictInt
+    interest_minor: StrictInt = 0
+    fees_minor: StrictInt = 0
+    payments_minor: StrictInt = 0
+    credits_minor: StrictInt = 0
+
+
 class AccountIn(AccountRef):
     product: Text | None = None
     currency: Annotated[str, plain(3, 3)]
@@ -38,6 +51,7 @@ class AccountIn(AccountRef):
     principal_minor: StrictInt | None = None
     due_date: date
     jurisdiction: Annotated[str, plain(5, 2)]
+    itemization: ItemizationIn | None = None
 
 
 class AccountChangeIn(AccountRef):
@@ -133,10 +147,44 @@ class InconvenientIn(_Strict):
     end: Annotated[str, plain(5, 5)]
 
 
+class AgreedHoursIn(_Strict):
+    start: Annotated[str, plain(5, 5)]
+    end: Annotated[str, plain(5, 5)]
+
+
 class PreferencesIn(_Strict):
     inconvenient: Annotated[list[InconvenientIn], Field(max_length=14)] = []
     language: Annotated[str, plain(16)] | None = None
     channels: list[Literal["voice_call", "sms", "email", "push", "letter", "visit"]] | None = None
+    # CN: hours the borrower agreed to be contacted at instead of 08:00-22:00; null clears them.
+    agreed_hours: AgreedHoursIn | None = None
+    # The borrower asked not to be called or visited at work (honoured where a pack says so).
+    no_work_contact: StrictBool | None = None
+
+
+class ContactReportIn(_Strict):
+    """A contact the lender itself or another agency made; the number or address it used, if any,
+    is hashed like ours so per-number caps count it."""
+
+    channel: Literal["voice_call", "sms", "email", "push", "letter", "visit"]
+    direction: Literal["outbound", "inbound"] = "outbound"
+    recipient: Literal["debtor", "third_party"] = "debtor"
+    outcome: Literal[
+        "delivered",
+        "failed",
+        "bounced",
+        "busy",
+        "no_answer",
+        "voicemail",
+        "connected",
+        "conversation",
+        "wrong_number",
+    ]
+    at: AwareDatetime
+    by: Literal["lender", "agency"]
+    phone: Annotated[str, plain(32, 3)] | None = None
+    email: Annotated[str, plain(254, 3)] | None = None
+    third_party_id: Annotated[str, Field(max_length=128, pattern=r"^[0-9a-f]+$")] | None = None
 
 
 class _Event(_Strict):
@@ -207,6 +255,11 @@ class ErasureRequestedIn(_Event):
     type: Literal["borrower.erasure_requested"]
 
 
+class ContactReportedIn(_Event):
+    type: Literal["contact.reported"]
+    contact: ContactReportIn
+
+
 LenderEvent = Annotated[
     AccountPlacedIn
     | AccountUpdatedIn
@@ -219,7 +272,8 @@ LenderEvent = Annotated[
     | BorrowerFlaggedIn
     | ContactChangedIn
     | PreferencesChangedIn
-    | ErasureRequestedIn,
+    | ErasureRequestedIn
+    | ContactReportedIn,
     Field(discriminator="type"),
 ]
 
@@ -236,6 +290,7 @@ EVENT_TYPES = (
     "borrower.contact_changed",
     "borrower.preferences_changed",
     "borrower.erasure_requested",
+    "contact.reported",
 )
 
 

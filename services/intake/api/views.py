@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from common.crypto import FieldCipher, mask_address, mask_email, mask_name, mask_national_id, mask_phone
 from intake.domain.dpd import days_past_due, today_in
-from intake.normalise import open_pii
+from intake.normalise import open_pii, third_parties_of
 
 
 class PhoneView(BaseModel):
@@ -33,6 +33,20 @@ class AddressView(BaseModel):
     type: str
 
 
+class ThirdPartyView(BaseModel):
+    """A third party the lender named, masked; `id` is what contact logging and dry runs name."""
+
+    id: str
+    name: str | None
+    relationship: str
+    phone: str | None
+
+
+class ZoneView(BaseModel):
+    zone: str
+    sources: list[str]
+
+
 class BorrowerView(BaseModel):
     borrower_id: str
     external_borrower_id: str
@@ -41,9 +55,14 @@ class BorrowerView(BaseModel):
     phones: list[PhoneView]
     emails: list[EmailView]
     addresses: list[AddressView]
+    third_parties: list[ThirdPartyView]
     timezones: list[str]
+    zones: list[ZoneView]
     language: str | None
     erased: bool
+    intake_seq: int = Field(
+        description="the number of the borrower's latest intake event; a dry run may pass it as intake_seq"
+    )
 
 
 class AccountView(BaseModel):
@@ -117,8 +136,19 @@ def account_view(row: Any, cipher: FieldCipher, *, now: datetime | None = None) 
                 )
                 for a in pii.get("addresses", [])
             ],
+            third_parties=[
+                ThirdPartyView(
+                    id=t["id"],
+                    name=mask_name(t["name"]) if t.get("name") else None,
+                    relationship=t["relationship"],
+                    phone=mask_phone(t["phone"]) if t.get("phone") else None,
+                )
+                for t in third_parties_of(cipher, pii)
+            ],
             timezones=list(row.timezones),
+            zones=[ZoneView(zone=z, sources=(row.zone_sources or {}).get(z, [])) for z in row.timezones],
             language=row.language,
             erased=row.erased_at is not None,
+            intake_seq=row.event_seq,
         ),
     )

@@ -1,6 +1,10 @@
-"""Candidate time zones for a borrower who declared none, derived from addresses and phones.
+"""Candidate time zones of a borrower: the declared one, and every zone their addresses and phones
+may lie in.
 
-Contact rules must hold in every candidate zone, so when in doubt a zone is added, never dropped.
+Contact rules must hold in every candidate zone (12 CFR 1006.6(b)(1)(i): a time convenient in every
+zone the collector knows of), so a declared zone never hides the others: when in doubt a zone is
+added, never dropped. Each zone keeps where it came from, so the state a compliance officer reads
+says why a borrower is in Pacific time.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata
@@ -120,19 +125,29 @@ _ONE_ZONE_COUNTRIES = {"CN": ("Asia/Shanghai",), "GB": ("Europe/London",)}
 _PLACELESS_PHONE_KINDS = frozenset({"toll_free", "other"})
 
 
+ZoneSource = Literal["declared", "address", "phone"]
+SOURCES: tuple[ZoneSource, ...] = ("declared", "address", "phone")
+
+
 def candidate_zones(
     *, declared: str | None, phones: list[PhoneNumber], addresses: list[AddressHint]
-) -> list[str]:
-    """The zones the borrower may be in, sorted: only `declared` (already validated) when given,
-    else every zone of every address and phone. Empty when nothing can be derived."""
+) -> dict[str, list[ZoneSource]]:
+    """Every zone the borrower may be in, sorted, with its sources: `declared` (already validated)
+    and every zone of every address and phone. Empty when nothing is declared or derivable."""
+    found: dict[str, set[ZoneSource]] = {}
     if declared is not None:
-        return [declared]
-    found: set[str] = set()
+        found.setdefault(declared, set()).add("declared")
     for address in addresses:
-        found.update(address_zones(address))
+        for zone in address_zones(address):
+            found.setdefault(zone, set()).add("address")
     for phone in phones:
-        found.update(phone_zones(phone))
-    return sorted(zone for zone in found if zone in _known_zones())
+        for zone in phone_zones(phone):
+            found.setdefault(zone, set()).add("phone")
+    return {
+        zone: [source for source in SOURCES if source in sources]
+        for zone, sources in sorted(found.items())
+        if zone == declared or zone in _known_zones()
+    }
 
 
 def address_zones(address: AddressHint) -> tuple[str, ...]:

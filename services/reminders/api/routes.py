@@ -314,6 +314,9 @@ async def call_outcome(
 )
 async def log_contact(body: s.ContactIn, request: Request, principal: Agent) -> s.Recorded:
     account = await _account(request, principal, body.account_id)
+    problems = _contact_problems(body, account)
+    if problems:
+        raise ProblemError(422, "the contact does not name whom it reached", errors=problems)
     attempt_id = f"manual:{uuid.uuid4()}"
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         await publish(
@@ -328,12 +331,56 @@ async def log_contact(body: s.ContactIn, request: Request, principal: Agent) -> 
                 outcome=body.outcome,
                 at=body.at,
                 agent_id=body.agent_id or principal.sub,
+                contact_point_id=body.contact_point_id,
+                third_party_id=body.third_party_id,
+                refused=body.refused,
             ),
             tenant=account.tenant,
             borrower_id=account.borrower_id,
             account_id=account.account_id,
         )
     return s.Recorded(status="recorded", id=attempt_id)
+
+
+# Which of the account's contact points a channel reaches the debtor on.
+_POINTS_OF = {"voice_call": "phones", "sms": "phones", "email": "emails", "letter": "addresses"}
+_WHERE = "see borrower.phones, .emails, .addresses and .third_parties in intake's GET /v1/accounts/{id}"
+
+
+def _contact_problems(body: s.ContactIn, account: Any) -> list[dict[str, str]]:
+    """Field errors when a logged contact does not say whom it reached (so caps can count it)."""
+    problems: list[dict[str, str]] = []
+    if body.recipient == "third_party":
+        known = {t["id"] for t in account.third_parties or []}
+        if body.third_party_id not in known:
+            problems.append(
+                {"field": "third_party_id", "message": f"name one of the account's third parties; {_WHERE}"}
+            )
+        return problems
+    if body.third_party_id is not None:
+        problems.append({"field": "third_party_id", "message": "only for a contact with a third party"})
+    if body.refused:
+        problems.append(
+            {
+                "field": "refused",
+                "message": "a debtor who wants no more contact makes a cease request (via the lender)",
+            }
+        )
+    kind = _POINTS_OF.get(body.channel)
+    points = {p["id"] for p in (account.contacts or {}).get(kind, [])} if kind else set()
+    required = body.channel in ("voice_call", "sms", "email")
+    if body.contact_point_id is None and required:
+        problems.append(
+            {"field": "contact_point_id", "message": f"name the {body.channel} contact point; {_WHERE}"}
+        )
+    elif body.contact_point_id is not None and body.contact_point_id not in points:
+        problems.append(
+            {
+                "field": "contact_point_id",
+                "message": f"not one of this account's {kind or 'contact points'}; {_WHERE}",
+            }
+        )
+    return problems
 
 
 # --- promises and plans ---------------------------------------------------------------------------

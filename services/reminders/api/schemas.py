@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -105,6 +105,9 @@ class CallOutcomeIn(_In):
     promise: PromiseInCall | None = None
 
 
+HashId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9a-f]+$")]
+
+
 class ContactIn(_In):
     account_id: uuid.UUID
     channel: Literal["voice_call", "sms", "email", "push", "letter"]
@@ -113,6 +116,17 @@ class ContactIn(_In):
     outcome: Outcome
     at: AwareDatetime
     agent_id: str | None = Field(default=None, max_length=128, pattern=r"^[^\x00-\x1f]*$")
+    contact_point_id: HashId | None = Field(
+        default=None,
+        description="the phone, e-mail or address used, by its id in intake's account view "
+        "(required for calls, texts and e-mails to the debtor)",
+    )
+    third_party_id: HashId | None = Field(
+        default=None, description="the third party, by its id in intake's account view (required for them)"
+    )
+    refused: bool = Field(
+        default=False, description="the third party asked never to be contacted again (final)"
+    )
 
 
 class Recorded(BaseModel):

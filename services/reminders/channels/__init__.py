@@ -1,8 +1,8 @@
 """Delivery of rendered reminders: one adapter per channel behind `ChannelAdapter`, and `Channels`,
 which routes a message to the adapter of its channel.
 
-SMS, voice and push go through `HttpGateway` (retries, failover between providers); e-mail through
-`SmtpMailer`. Each channel may have its own gateway, as real SMS and push providers differ.
+SMS, voice, push and letters go through `HttpGateway` (retries, failover between providers); e-mail
+through `SmtpMailer`. Each channel may have its own gateway, as real SMS and push providers differ.
 """
 
 from __future__ import annotations
@@ -30,17 +30,23 @@ class Channels:
         email: ChannelAdapter | None = None,
         push: ChannelAdapter | None = None,
         voice_call: ChannelAdapter | None = None,
+        letter: ChannelAdapter | None = None,
     ) -> None:
+        adapters = (
+            ("sms", sms),
+            ("email", email),
+            ("push", push),
+            ("voice_call", voice_call),
+            ("letter", letter),
+        )
         self._adapters: dict[str, ChannelAdapter] = {
-            name: adapter
-            for name, adapter in (("sms", sms), ("email", email), ("push", push), ("voice_call", voice_call))
-            if adapter is not None
+            name: adapter for name, adapter in adapters if adapter is not None
         }
 
     @classmethod
     def of(cls, *, gateway: ChannelAdapter, mailer: ChannelAdapter) -> Channels:
-        """SMS, voice and push through one HTTP gateway; e-mail through one mailer."""
-        return cls(sms=gateway, push=gateway, voice_call=gateway, email=mailer)
+        """SMS, voice, push and letters through one HTTP gateway; e-mail through one mailer."""
+        return cls(sms=gateway, push=gateway, voice_call=gateway, letter=gateway, email=mailer)
 
     def serves(self, channel: str) -> bool:
         return channel in self._adapters

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-ChannelName = Literal["sms", "email", "push", "voice_call"]
+ChannelName = Literal["sms", "email", "push", "voice_call", "letter"]
 
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """One rendered message to one recipient. `to` is a phone number, an e-mail address or a device
-    token in clear; it and the text stay out of repr so a message in a traceback leaks nothing.
-    `idempotency_key` is stable across retries of the same reminder (e.g. the job id)."""
+    """One rendered message to one recipient. `to` is a phone number, an e-mail address, a device
+    token or a postal address in clear; it and the text stay out of repr so a message in a traceback
+    leaks nothing. `idempotency_key` is stable across retries of the same reminder (e.g. the job id)."""
 
     channel: ChannelName
     to: str = field(repr=False)

@@ -1,4 +1,5 @@
-"""SMS, voice and push through HTTP providers: retries with backoff, then failover to the next provider.
+"""SMS, voice, push and letters (print and mail) through HTTP providers: retries with backoff, then
+failover to the next provider.
 
 Every attempt, on every provider, carries the message's idempotency key, so a retry after a lost
 response is answered "duplicate" rather than sent twice. Keys are per provider: when a primary took
@@ -26,7 +27,7 @@ from reminders.channels.base import (
 
 log = structlog.get_logger(__name__)
 
-PATHS: Final = {"sms": "/v1/sms", "voice_call": "/v1/voice", "push": "/v1/push"}
+PATHS: Final = {"sms": "/v1/sms", "voice_call": "/v1/voice", "push": "/v1/push", "letter": "/v1/letters"}
 RETRYABLE_4XX: Final = frozenset({408, 429})
 
 
@@ -56,6 +57,8 @@ def payload(message: OutgoingMessage) -> dict[str, Any]:
         return {"to": message.to, "script": message.body}
     if message.channel == "push":
         return {"device_token": message.to, "body": message.body, "title": message.subject}
+    if message.channel == "letter":
+        return {"to": message.to, "subject": message.subject, "body": message.body}
     raise ValueError(f"the HTTP gateway does not carry {message.channel}")
 
 
@@ -68,7 +71,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class HttpGateway:
-    """Sends SMS, voice calls and push notifications through `providers`, in order of preference."""
+    """Sends SMS, voice calls, push notifications and letters through `providers`, in order of
+    preference (a letter goes to a print-and-mail provider)."""
 
     def __init__(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -22,6 +23,8 @@ FALLBACK_LANGUAGES: Final = ("en", "zh-CN")
 MESSAGE_CHANNELS: Final = frozenset({"sms", "email", "push"})
 
 StepChannel = Literal["sms", "email", "push", "call_task"]
+# A forbearance offer (a plan, reduced or deferred payments) is what GB asks for before escalation.
+StepPurpose = Literal["collection", "forbearance_offer"]
 MessageChannel = Literal["sms", "email", "push"]
 Condition = Literal["active_promise", "active_plan"]
 CONDITIONS: Final[tuple[Condition, ...]] = ("active_promise", "active_plan")
@@ -81,6 +84,7 @@ class Step(_Document):
 
     dpd: Dpd
     channel: StepChannel
+    purpose: StepPurpose = "collection"
     subject: Texts | None = None
     templates: Texts | None = None
     fallback: Fallback | None = None
@@ -174,6 +178,21 @@ class Strategy(_Document):
     def _ladder(cls, steps: list[Step]) -> list[Step]:
         return _check_ladder(steps)
 
+    @model_validator(mode="after")
+    def _forbearance_before_visits(self) -> Strategy:
+        # FCA CONC 7.3.4R: a GB account is offered forbearance before it escalates to a visit.
+        rule = self.escalation
+        if self.jurisdiction != "GB" or rule is None or rule.to != "visit":
+            return self
+        for variant in self.variants:
+            steps = steps_for(self, variant)
+            if not any(s.purpose == "forbearance_offer" and s.is_message and s.dpd < rule.dpd for s in steps):
+                raise ValueError(
+                    f"a GB strategy that escalates to a visit needs a forbearance_offer message before "
+                    f"DPD {rule.dpd} (FCA CONC 7.3.4R); variant {variant.name!r} has none"
+                )
+        return self
+
     @field_validator("variants")
     @classmethod
     def _arms(cls, variants: list[Variant]) -> list[Variant]:
@@ -240,13 +259,26 @@ def due_steps(steps: list[Step], *, dpd: int, done: set[int]) -> list[Step]:
     The ladder does not replay: an account placed (or caught up) late gets the first reminder, the
     first step, if it is due and not done, plus the latest step reached (highest DPD <= `dpd`) if
     that one is not done either. Steps between them are superseded and never fire, so a placement
-    at DPD 45 sends two messages, not every rung from 0 to 45. Result in DPD order.
+    at DPD 45 sends two messages, not every rung from 0 to 45. Result in DPD order; the planner
+    spaces them over days (`spaced`), never one burst.
     """
     reached = sorted((s for s in steps if s.dpd <= dpd), key=lambda s: s.dpd)
     if not reached:
         return []
     picked = {reached[0].dpd: reached[0], reached[-1].dpd: reached[-1]}
     return [step for key, step in sorted(picked.items()) if key not in done]
+
+
+def spaced(steps: list[Step], *, start: datetime, spacing: timedelta) -> list[tuple[Step, datetime]]:
+    """When each due step goes: messages one spacing apart, the first at `start`; a call task needs
+    no spacing of its own (compliance's call caps govern calls)."""
+    planned: list[tuple[Step, datetime]] = []
+    at = start
+    for step in steps:
+        planned.append((step, at if step.is_message else start))
+        if step.is_message:
+            at += spacing
+    return planned
 
 
 def escalation_due(

@@ -1,5 +1,5 @@
 """Contact spacing: one collection message per person in any 24 hours, across channels and debts,
-notices aside (US.contact_spacing, CN.contact_spacing, GB.contact_spacing)."""
+required notices aside (US.contact_spacing, CN.contact_spacing, GB.contact_spacing)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def message(hours_ago: float, channel: str = "sms", outcome: str = "delivered", 
         # A failed send reached nobody; a validation notice or another notice is not counted.
         ([{"hours_ago": 2, "outcome": "failed"}], "email", "allow", None),
         ([{"hours_ago": 2, "channel": "letter", "purpose": "validation_notice"}], "email", "allow", None),
-        ([{"hours_ago": 2, "channel": "email", "purpose": "forbearance_offer"}], "sms", "allow", None),
+        ([{"hours_ago": 2, "channel": "email", "purpose": "visit_notice"}], "sms", "allow", None),
+        # A forbearance offer is a collection message like any other.
+        ([{"hours_ago": 2, "channel": "email", "purpose": "forbearance_offer"}], "sms", "defer", 22),
         # Per person, across their debts.
         ([{"hours_ago": 2, "account_id": "acc-2"}], "email", "defer", 22),
         ([{"hours_ago": 2, "borrower_id": "bor-2"}], "email", "allow", None),
@@ -75,7 +77,7 @@ def test_one_collection_message_a_day(
         assert decision.not_before == NOON[pack] + timedelta(hours=wait_hours or 0)
 
 
-@pytest.mark.parametrize("purpose", ["validation_notice", "forbearance_offer", "visit_notice"])
+@pytest.mark.parametrize("purpose", ["validation_notice", "visit_notice", "notice_efforts_terminated"])
 def test_notices_go_out_whatever_the_spacing(packs: dict[str, Pack], purpose: str) -> None:
     account = state("US", consents={"phone-1": EVERYTHING})
     decision = evaluate(

@@ -1,4 +1,4 @@
-"""Candidate time zones derived from addresses and phones when the borrower declared none."""
+"""Candidate time zones: the declared one and every zone of the addresses and phones, with sources."""
 
 from __future__ import annotations
 
@@ -33,20 +33,26 @@ def address(country: str, region: str | None = None) -> AddressHint:
     return AddressHint(country=country, region=region, postal_code=None)
 
 
+def zones_of(*, phones: tuple[PhoneNumber, ...] = (), addresses: tuple[AddressHint, ...] = ()) -> list[str]:
+    return list(candidate_zones(declared=None, phones=list(phones), addresses=list(addresses)))
+
+
 def test_spec_example_new_york_number_living_in_honolulu() -> None:
     zones = candidate_zones(declared=None, phones=[phone("+12125550123")], addresses=[address("US", "HI")])
-    assert zones == ["America/New_York", "Pacific/Honolulu"]
+    assert zones == {"America/New_York": ["phone"], "Pacific/Honolulu": ["address"]}
 
 
-def test_declared_zone_is_the_only_candidate() -> None:
+def test_a_declared_zone_never_hides_the_address_and_phone_zones() -> None:
+    # 12 CFR 1006.6(b)(1)(i): a California resident declared as New York is in both.
     zones = candidate_zones(
-        declared="Asia/Shanghai", phones=[phone("+12125550123")], addresses=[address("US", "HI")]
+        declared="America/New_York", phones=[phone("+12125550123")], addresses=[address("US", "CA")]
     )
-    assert zones == ["Asia/Shanghai"]
+    assert zones == {"America/Los_Angeles": ["address"], "America/New_York": ["declared", "phone"]}
 
 
 def test_nothing_to_derive_from_gives_no_candidates() -> None:
-    assert candidate_zones(declared=None, phones=[], addresses=[]) == []
+    assert candidate_zones(declared=None, phones=[], addresses=[]) == {}
+    assert candidate_zones(declared="Asia/Tokyo", phones=[], addresses=[]) == {"Asia/Tokyo": ["declared"]}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +86,7 @@ def test_nothing_to_derive_from_gives_no_candidates() -> None:
     ],
 )
 def test_zones_of_an_address(hint: AddressHint, expected: list[str]) -> None:
-    assert candidate_zones(declared=None, phones=[], addresses=[hint]) == expected
+    assert zones_of(addresses=(hint,)) == expected
 
 
 @pytest.mark.parametrize(
@@ -97,7 +103,7 @@ def test_zones_of_an_address(hint: AddressHint, expected: list[str]) -> None:
     ],
 )
 def test_zones_of_a_phone(raw: str, expected: list[str]) -> None:
-    assert candidate_zones(declared=None, phones=[phone(raw)], addresses=[]) == expected
+    assert zones_of(phones=(phone(raw),)) == expected
 
 
 def test_union_is_sorted_and_deduplicated() -> None:
@@ -106,7 +112,11 @@ def test_union_is_sorted_and_deduplicated() -> None:
         phones=[phone("+13125550100"), phone("+12125550123"), phone("+8613800138000")],
         addresses=[address("US", "FL"), address("CN")],
     )
-    assert zones == ["America/Chicago", "America/New_York", "Asia/Shanghai"]
+    assert zones == {
+        "America/Chicago": ["address", "phone"],
+        "America/New_York": ["address", "phone"],
+        "Asia/Shanghai": ["address", "phone"],
+    }
 
 
 def test_unparseable_phone_gives_no_zone() -> None:
@@ -179,16 +189,28 @@ ADDRESSES = st.builds(
 @given(
     phones=st.lists(st.sampled_from(VALID_PHONES), max_size=4),
     addresses=st.lists(ADDRESSES, max_size=4),
+    declared=st.none()
+    | st.sampled_from(["America/New_York", "Asia/Shanghai", "Asia/Tokyo", "Europe/London"]),
 )
-@example(phones=[phone("+18005550123")], addresses=[address("AQ")])
-@example(phones=[], addresses=[address("US", "\x00")])
-def test_candidates_are_always_sorted_unique_iana_zones(
-    phones: list[PhoneNumber], addresses: list[AddressHint]
+@example(phones=[phone("+18005550123")], addresses=[address("AQ")], declared=None)
+@example(phones=[], addresses=[address("US", "\x00")], declared=None)
+def test_candidates_are_always_sorted_unique_iana_zones_and_declaring_only_adds(
+    phones: list[PhoneNumber], addresses: list[AddressHint], declared: str | None
 ) -> None:
-    zones = candidate_zones(declared=None, phones=phones, addresses=addresses)
+    found = candidate_zones(declared=declared, phones=phones, addresses=addresses)
+    zones = list(found)
     assert zones == sorted(set(zones))
     assert set(zones) <= IANA
-    assert zones == candidate_zones(declared=None, phones=phones[::-1], addresses=addresses[::-1])
+    assert found == candidate_zones(declared=declared, phones=phones[::-1], addresses=addresses[::-1])
     placed_phones = [number for number in phones if number.kind != "toll_free"]
     if placed_phones or any(hint.country.upper() in ("CN", "GB", "US") for hint in addresses):
         assert zones
+    # The declared zone is one candidate among the derived ones, never instead of them.
+    derived = candidate_zones(declared=None, phones=phones, addresses=addresses)
+    assert set(derived) <= set(found)
+    assert set(found) - set(derived) <= {declared}
+    if declared is not None:
+        assert "declared" in found[declared]
+    for zone, sources in found.items():
+        assert sources and sources == [s for s in ("declared", "address", "phone") if s in sources]
+        assert ("address" in sources or "phone" in sources) == (zone in derived)

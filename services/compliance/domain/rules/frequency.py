@@ -169,7 +169,9 @@ def cooldown_reopens(rule: CooldownRule, attempts: Sequence[Attempt], zone: Zone
 
 
 def check_cooldown(rule: CooldownRule, ctx: Context) -> RuleOutcome:
-    attempts = counted_attempts(rule, ctx.past, state=ctx.state, contact_point_id=ctx.request.contact_point_id)
+    attempts = counted_attempts(
+        rule, ctx.past, state=ctx.state, contact_point_id=ctx.request.contact_point_id
+    )
     constraints: list[TimeConstraint] = []
     for zone in ctx.zones:
         reopens = cooldown_reopens(rule, attempts, zone)

@@ -27,7 +27,8 @@ def check_requires_notice(rule: RequiresNoticeRule, ctx: Context) -> RuleOutcome
         return deny(rule, f"no {what} has been delivered: send one first")
     if rule.max_days is not None and ctx.at - sent > timedelta(days=rule.max_days):
         return deny(
-            rule, f"the last {what} was delivered {sent.isoformat()}, over {rule.max_days} days ago: send anew"
+            rule,
+            f"the last {what} was delivered {sent.isoformat()}, over {rule.max_days} days ago: send anew",
         )
     ready = sent + timedelta(hours=rule.min_hours)
     if ctx.at >= ready:

@@ -15,5 +15,7 @@ def check_workplace(rule: WorkplaceRule, ctx: Context) -> RuleOutcome:
     if consent is None:
         return deny(rule, "the borrower asked not to be contacted at work, and this contact point is unknown")
     if consent.line_type == "work" or consent.place == "work":
-        return deny(rule, "the borrower asked not to be contacted at work, and this is a work line or address")
+        return deny(
+            rule, "the borrower asked not to be contacted at work, and this is a work line or address"
+        )
     return PASS

@@ -27,11 +27,15 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.add_column(
-        "borrowers", sa.Column("intake_seq", sa.BigInteger(), nullable=False, server_default="0"), schema=SCHEMA
+        "borrowers",
+        sa.Column("intake_seq", sa.BigInteger(), nullable=False, server_default="0"),
+        schema=SCHEMA,
     )
     op.drop_column("borrowers", "debtor_unreachable", schema=SCHEMA)
     op.add_column(
-        "accounts", sa.Column("notices", postgresql.JSONB(), nullable=False, server_default="{}"), schema=SCHEMA
+        "accounts",
+        sa.Column("notices", postgresql.JSONB(), nullable=False, server_default="{}"),
+        schema=SCHEMA,
     )
     op.add_column("accounts", sa.Column("validation_period_ends", sa.Date()), schema=SCHEMA)
     op.add_column("accounts", sa.Column("dispute", postgresql.JSONB()), schema=SCHEMA)
