@@ -47,11 +47,17 @@ def clock_router(clock: ShiftableClock) -> APIRouter:
     def state() -> ClockState:
         return ClockState(now=clock.now(), offset_seconds=clock.offset.total_seconds())
 
-    @router.get("/clock", summary="This service's clock and how far it runs from real time")
+    @router.get(
+        "/clock", summary="This service's clock and how far it runs from real time", include_in_schema=False
+    )
     async def get_clock(_: AdminOnly) -> ClockState:
         return state()
 
-    @router.put("/clock", summary="Run this service's clock ahead of (or behind) real time by an offset")
+    @router.put(
+        "/clock",
+        summary="Run this service's clock ahead of (or behind) real time by an offset",
+        include_in_schema=False,
+    )
     async def put_clock(body: ClockShift, _: AdminOnly) -> ClockState:
         clock.shift_to(timedelta(seconds=body.offset_seconds))
         return state()

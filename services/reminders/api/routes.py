@@ -194,6 +194,7 @@ async def account_reminders(account_id: uuid.UUID, request: Request, principal: 
                 job_id=str(j.job_id),
                 step_dpd=j.step_dpd,
                 channel=j.channel,
+                purpose=j.purpose,
                 state=j.state,
                 due_at=j.due_at,
                 not_before=j.not_before,

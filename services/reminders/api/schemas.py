@@ -65,6 +65,7 @@ class JobOut(BaseModel):
     job_id: str
     step_dpd: int
     channel: str
+    purpose: str = Field(description="collection, validation_notice or forbearance_offer")
     state: str
     due_at: datetime
     not_before: datetime | None

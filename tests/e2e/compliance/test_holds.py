@@ -66,9 +66,10 @@ async def test_a_dispute_pauses_contact_until_resolved_death_stops_it_and_a_clea
         assert "CN.closed" in rules_of(closed), (channel, closed)
 
 
-async def test_a_cease_request_leaves_only_the_validation_notice_letter(desk: Desk) -> None:
+async def test_a_cease_request_leaves_only_the_three_notices_the_law_allows(desk: Desk) -> None:
     placed = await desk.place(b.us_account_placed(timezone="America/New_York"))
-    noon = next_local("America/New_York", 12)
+    # The borrower may be in New York (declared, phone) or Honolulu (address): 15:00 suits both.
+    noon = next_local("America/New_York", 15)
 
     assert (await desk.evaluate(placed.account_id, channel="voice_call", at=noon))["outcome"] == "allow"
     cease = {"received_at": b.now_iso(-5), "written": True}
@@ -81,6 +82,13 @@ async def test_a_cease_request_leaves_only_the_validation_notice_letter(desk: De
     )
     assert stopped["policy"].startswith("US@")
     assert (await desk.evaluate(placed.account_id, channel="email", at=noon))["outcome"] == "deny"
+    # 15 U.S.C. 1692c(c): efforts terminated, a remedy may be invoked, a remedy will be; in writing.
+    for purpose in ("notice_efforts_terminated", "notice_may_invoke_remedy", "notice_will_invoke_remedy"):
+        allowed = await desk.evaluate(placed.account_id, channel="letter", purpose=purpose, at=noon)
+        assert allowed["outcome"] == "allow", (purpose, allowed)
+        by_phone = await desk.evaluate(placed.account_id, channel="voice_call", purpose=purpose, at=noon)
+        assert by_phone["outcome"] == "deny", (purpose, by_phone)
+    # Not the validation notice: a cease request ends that too.
     notice = await desk.evaluate(placed.account_id, channel="letter", purpose="validation_notice", at=noon)
-    assert notice["outcome"] == "allow", notice
+    assert (notice["outcome"], rules_of(notice)) == ("deny", {"US.cease_communication"}), notice
     assert "cease_communication" in (await desk.state(placed.account_id))["holds"]

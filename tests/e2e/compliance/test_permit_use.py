@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 async def test_a_permit_is_used_once_expires_and_is_needed_for_every_outbound_contact(desk: Desk) -> None:
     placed = await desk.place(unreachable_by_reminders(b.account_placed(timezone=midday_zone())))
     point = await desk.contact_point(placed, "email")
+    phone = await desk.contact_point(placed, "phone")
 
     first = await desk.permit(placed, channel="email", contact_point_id=point)
     assert first["outcome"] == "allow", first
@@ -27,15 +28,16 @@ async def test_a_permit_is_used_once_expires_and_is_needed_for_every_outbound_co
         placed, channel="email", outcome="delivered", permit_id=first["permit_id"], contact_point_id=point
     )
 
-    second = await desk.permit(placed, channel="email", contact_point_id=point)
+    # (A second e-mail would wait a day: one collection message a day. A call does not.)
+    second = await desk.permit(placed, channel="voice_call", contact_point_id=phone)
     assert second["outcome"] == "allow", second
     late = await desk.attempt(
         placed,
-        channel="email",
-        outcome="delivered",
+        channel="voice_call",
+        outcome="connected",
         permit_id=second["permit_id"],
         at=datetime.fromisoformat(second["expires_at"]) + timedelta(seconds=1),
-        contact_point_id=point,
+        contact_point_id=phone,
     )
     inbound = await desk.attempt(placed, channel="voice_call", outcome="conversation", direction="inbound")
     unpermitted = await desk.attempt(placed, channel="voice_call", outcome="no_answer")
@@ -78,6 +80,7 @@ async def test_a_permit_is_used_once_expires_and_is_needed_for_every_outbound_co
 async def test_a_permit_for_a_later_time_used_now_is_a_violation(desk: Desk) -> None:
     placed = await desk.place(unreachable_by_reminders(b.account_placed(timezone=midday_zone())))
     point = await desk.contact_point(placed, "email")
+    phone = await desk.contact_point(placed, "phone")
     later = datetime.fromisoformat(
         (await desk.permit(placed, channel="email", contact_point_id=point))["decided_at"]
     )

@@ -53,7 +53,7 @@ def replay(decision: dict[str, Any]) -> dict[str, Any]:
 async def decisions_to_replay(desk: Desk, cn: Placed, us: Placed, zone: str) -> list[dict[str, Any]]:
     """A spread of answers: allows, a quiet-hours and an inconvenient-time deferral, a ledger
     deferral, consent and hold denials."""
-    phone, email = await desk.contact_point(us, "phone"), await desk.contact_point(us, "email")
+    phone = await desk.contact_point(us, "phone")
     answers = [
         await desk.permit(us, channel="sms", contact_point_id=phone),
         await desk.permit(us, channel="voice_call", autodialed=True, contact_point_id=phone),
@@ -67,18 +67,19 @@ async def decisions_to_replay(desk: Desk, cn: Placed, us: Placed, zone: str) -> 
     answers.append(await desk.permit(cn, channel="voice_call"))
     inconvenient = {
         "inconvenient": [
-            {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "12:00", "end": "14:00"}
+            {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "11:00", "end": "15:00"}
         ]
     }
     await desk.lender.accept(
         b.lender_event("borrower.preferences_changed", us.external_account_id, preferences=inconvenient)
     )
+    # (A call: an e-mail would also wait for the day's spacing after the first reminder.)
     answers.append(
         await desk.verdict_settles(
-            us.account_id, lambda d: d["outcome"] == "defer", channel="email", contact_point_id=email
+            us.account_id, lambda d: d["outcome"] == "defer", channel="voice_call", contact_point_id=phone
         )
     )
-    answers.append(await desk.permit(us, channel="email", contact_point_id=email))
+    answers.append(await desk.permit(us, channel="voice_call", contact_point_id=phone))
     await desk.lender.accept(
         b.lender_event("borrower.flagged", cn.external_account_id, flag="bankrupt", set=True)
     )

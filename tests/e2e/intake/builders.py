@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import timezone as fixed_offset
 from typing import Any
 
+from tests.support.zones import BY_ZONE, local_mobile
+
 _CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CN_ID_CHECK = "10X98765432"
 
@@ -52,6 +54,16 @@ def unique_cn_mobile() -> str:
     return f"+86139{random.randint(10_000_000, 99_999_999)}"
 
 
+def staying_in(borrower: dict[str, Any], zone: str) -> dict[str, Any]:
+    """The borrower declared in `zone` and reachable only there: every zone must allow a contact, so
+    the phones become local numbers of that place and the home address elsewhere is left out."""
+    borrower["timezone"] = zone
+    if zone in BY_ZONE:
+        borrower["phones"] = [{**p, "number": local_mobile(zone)} for p in borrower["phones"]]
+        borrower["addresses"] = []
+    return borrower
+
+
 def account_placed(
     *,
     external_account_id: str | None = None,
@@ -90,6 +102,8 @@ def account_placed(
     }
     if timezone is not None:
         borrower["timezone"] = timezone
+        if timezone != "Asia/Shanghai":
+            staying_in(borrower, timezone)
     if national_id is None:
         del borrower["national_id"]
     return {
@@ -124,7 +138,8 @@ def us_account_placed(
     region: str = "HI",
     timezone: str | None = None,
 ) -> dict[str, Any]:
-    """A US placement: a New York number and a Honolulu address, no declared time zone."""
+    """A US placement: a New York number and a Honolulu address, no declared time zone (with one from
+    tests.support.zones, a borrower staying there)."""
     borrower: dict[str, Any] = {
         "external_borrower_id": fresh("US-B"),
         "name": "John Smith",
@@ -143,7 +158,7 @@ def us_account_placed(
         "language": "en-US",
     }
     if timezone is not None:
-        borrower["timezone"] = timezone
+        staying_in(borrower, timezone)
     return {
         "event_id": event_id or fresh("us-evt"),
         "type": "account.placed",

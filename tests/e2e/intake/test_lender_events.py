@@ -253,7 +253,13 @@ async def test_contact_and_preference_changes_show_masked_and_rederive_time_zone
     assert [p["number"] for p in borrower["phones"]] == ["+1 212***0123"]
     assert [e["address"] for e in borrower["emails"]] == ["s*******@example.com"]
     assert [(a["line1"], a["region"], a["country"]) for a in borrower["addresses"]] == [("24***", "HI", "US")]
-    assert borrower["timezones"] == ["America/New_York", "Pacific/Honolulu"]
+    # The zone the lender declared at placement still counts, beside those of the new contacts.
+    assert borrower["timezones"] == ["America/New_York", "Asia/Shanghai", "Pacific/Honolulu"]
+    assert borrower["zones"] == [
+        {"zone": "America/New_York", "sources": ["phone"]},
+        {"zone": "Asia/Shanghai", "sources": ["declared"]},
+        {"zone": "Pacific/Honolulu", "sources": ["address"]},
+    ]
 
     preferences = {
         "inconvenient": [{"days": ["sun", "sat"], "start": "00:00", "end": "10:00"}],
@@ -267,7 +273,14 @@ async def test_contact_and_preference_changes_show_masked_and_rederive_time_zone
     assert types(events) == ["account.placed", "borrower.contact_changed", "borrower.preferences_changed"]
     assert_envelopes(events, tenant=lender.tenant, account_id=account_id, borrower_id=borrower["borrower_id"])
     changed, prefs = events[1].payload, events[2].payload
-    assert changed["timezones"] == ["America/New_York", "Pacific/Honolulu"]
+    assert changed["timezones"] == ["America/New_York", "Asia/Shanghai", "Pacific/Honolulu"]
+    assert changed["zone_sources"] == {
+        "America/New_York": ["phone"],
+        "Asia/Shanghai": ["declared"],
+        "Pacific/Honolulu": ["address"],
+    }
+    # Every event carries its number in the borrower's sequence.
+    assert [e.payload["seq"] for e in events] == [1, 2, 3]
     assert [p["id"] for p in changed["phones"]] == [p["id"] for p in borrower["phones"]]
     assert changed["phones"][0]["number"].startswith("enc:v1:")
     assert changed["emails"][0]["address"].startswith("enc:v1:")

@@ -188,9 +188,17 @@ async def test_a_missing_time_zone_is_derived_from_every_phone_and_address(lende
     assert set(account["borrower"]["timezones"]) == {"America/New_York", "Pacific/Honolulu"}
 
 
-async def test_a_declared_time_zone_is_kept_as_the_only_one(lender: Lender) -> None:
+async def test_a_declared_time_zone_is_one_candidate_beside_the_address_and_phone_zones(
+    lender: Lender,
+) -> None:
     event = b.us_account_placed(timezone="america/chicago")
 
     account = await lender.account(await lender.accept(event))
 
-    assert account["borrower"]["timezones"] == ["America/Chicago"]
+    # 12 CFR 1006.6(b)(1)(i): contact must suit every zone the collector knows of, not just the declared.
+    assert account["borrower"]["timezones"] == ["America/Chicago", "America/New_York", "Pacific/Honolulu"]
+    assert account["borrower"]["zones"] == [
+        {"zone": "America/Chicago", "sources": ["declared"]},
+        {"zone": "America/New_York", "sources": ["phone"]},
+        {"zone": "Pacific/Honolulu", "sources": ["address"]},
+    ]

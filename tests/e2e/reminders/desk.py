@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from common.auth import Role
 from common.testing.stack import Stack
+from tests.e2e.compliance.desk import next_local
 from tests.e2e.intake import builders as b
 from tests.e2e.intake.lender import Lender
 from tests.e2e.reminders.placements import Placement
@@ -20,6 +21,8 @@ from tests.support.waiting import eventually
 
 PROBLEM_JSON = "application/problem+json"
 FINAL = {"sent", "failed", "denied", "cancelled"}
+# What the validation notice says on top (reminders.notices.SUBJECTS).
+NOTICE_SUBJECTS = {"Important information about your debt", "Información importante sobre su deuda"}
 
 
 @dataclass(frozen=True)
@@ -77,20 +80,53 @@ class Desk:
         payment = {"amount_minor": amount_minor, "paid_at": b.now_iso(), "reference": b.fresh("pay")}
         await self.lender_event(placed, "payment.received", payment=payment)
 
+    async def account_view(self, placed: Placed) -> dict[str, Any]:
+        """Intake's view of the account: masked contact points and third parties, with their ids."""
+        response = await self.http.intake.get(
+            f"/v1/accounts/{placed.account_id}", headers=self.headers(Role.LENDER)
+        )
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def point_id(self, placed: Placed, kind: str = "phones") -> str:
+        """The id of the borrower's only phone (or emails, addresses) in intake's account view."""
+        (point,) = (await self.account_view(placed))["borrower"][kind]
+        return str(point["id"])
+
     # --- reminders -------------------------------------------------------------------------------
 
-    async def jobs(self, account_id: str, *, role: Role = Role.OPS) -> list[dict[str, Any]]:
+    async def jobs(
+        self, account_id: str, *, role: Role = Role.OPS, notices: bool = False
+    ) -> list[dict[str, Any]]:
+        """The account's collection jobs (and its validation notice job, if `notices`)."""
         response = await self.http.reminders.get(
             f"/v1/accounts/{account_id}/reminders", headers=self.headers(role)
         )
         assert response.status_code == 200, response.text
         items: list[dict[str, Any]] = response.json()["items"]
-        return items
+        return [j for j in items if notices or j["purpose"] != "validation_notice"]
+
+    async def notice_job(self, account_id: str) -> dict[str, Any]:
+        """The validation notice job of a US account, once it is final."""
+        jobs = await self.jobs_when(
+            account_id,
+            lambda js: any(j["purpose"] == "validation_notice" and j["state"] in FINAL for j in js),
+            notices=True,
+        )
+        (notice,) = [j for j in jobs if j["purpose"] == "validation_notice"]
+        return notice
 
     async def jobs_when(
-        self, account_id: str, expected: Callable[[list[dict[str, Any]]], bool], *, timeout_s: float = 45
+        self,
+        account_id: str,
+        expected: Callable[[list[dict[str, Any]]], bool],
+        *,
+        timeout_s: float = 45,
+        notices: bool = False,
     ) -> list[dict[str, Any]]:
-        """The account's jobs once there are some and `expected` holds for them."""
+        """The account's jobs once there are some and `expected` holds for them (collection jobs only,
+        unless `notices`)."""
         jobs: list[dict[str, Any]] = []
 
         async def settled() -> bool:
@@ -101,7 +137,7 @@ class Desk:
             if response.status_code == 404:
                 return False  # reminders has not read the placement yet
             assert response.status_code == 200, response.text
-            jobs = response.json()["items"]
+            jobs = [j for j in response.json()["items"] if notices or j["purpose"] != "validation_notice"]
             return bool(jobs) and expected(jobs)
 
         try:
@@ -118,15 +154,19 @@ class Desk:
 
     # --- the sandbox -----------------------------------------------------------------------------
 
-    async def messages(self, to: str) -> list[dict[str, Any]]:
+    async def messages(self, to: str, *, notices: bool = False) -> list[dict[str, Any]]:
+        """What the sandbox received for `to`: reminders, and validation notices if `notices`."""
         response = await self.http.sandbox.get("/v1/messages", params={"to": to})
         assert response.status_code == 200, response.text
         found: list[dict[str, Any]] = response.json()["messages"]
-        return found
+        return [m for m in found if notices or m.get("subject") not in NOTICE_SUBJECTS]
 
-    async def messages_to(self, placement: Placement) -> list[dict[str, Any]]:
-        """Everything that reached the borrower, on any channel."""
-        return [*await self.messages(placement.phone), *await self.messages(placement.email)]
+    async def messages_to(self, placement: Placement, *, notices: bool = False) -> list[dict[str, Any]]:
+        """What reached the borrower, on any channel: reminders, and validation notices if `notices`."""
+        return [
+            *await self.messages(placement.phone, notices=notices),
+            *await self.messages(placement.email, notices=notices),
+        ]
 
     # --- compliance ------------------------------------------------------------------------------
 
@@ -209,6 +249,12 @@ class Desk:
         )
         assert response.status_code == 200, response.text
         return [v for v in response.json()["items"] if v["account_id"] == account_id]
+
+
+def tomorrow_noon(placement: Placement) -> datetime:
+    """Midday in the borrower's zone, more than a day from now: past the one-message-a-day spacing
+    of whatever was just sent, inside every pack's hours."""
+    return next_local(placement.zone, 12, after=timedelta(hours=25))
 
 
 def rules_of(decision: dict[str, Any]) -> set[str]:

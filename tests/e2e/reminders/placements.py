@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from tests.e2e.compliance.desk import STEADY_ZONES
 from tests.e2e.intake import builders as b
+from tests.support.zones import place_at
 
 # Local hours well inside every pack's contact window (CN 08-22, US and GB 08-21).
 DAYTIME = range(9, 20)
@@ -59,20 +59,9 @@ def daytime_home(now: datetime | None = None) -> tuple[str, str]:
 
 
 def steady_zone(hours: range, now: datetime | None = None) -> str:
-    """A zone without daylight saving whose clock reads one of `hours` now (one always does: the
-    steady zones cover every whole UTC offset from -11 to +12)."""
-    for zone in STEADY_ZONES:
-        if local_hour(zone, now) in hours:
-            return zone
-    raise AssertionError(f"no steady zone reads {hours} at {now}")
-
-
-def night_home(now: datetime | None = None) -> tuple[str, str]:
-    """A US home where it is night now, else a CN borrower staying in a zone where it is night."""
-    for jurisdiction, zone in US_ZONES:
-        if local_hour(zone, now) in NIGHT:
-            return jurisdiction, zone
-    return "CN", steady_zone(NIGHT, now)
+    """A zone without daylight saving whose clock reads one of `hours` now (one always does for a
+    window of four hours or more), where the borrower has a local mobile."""
+    return place_at(hours, now).zone
 
 
 def _unique(make: Any) -> str:
@@ -126,6 +115,7 @@ def placement(jurisdiction: str, zone: str, *, overdue_days: int = 1) -> Placeme
         event = b.account_placed(
             phone=phone, email=email, timezone=zone, third_party_phone=b.unique_cn_mobile()
         )
+        phone = event["borrower"]["phones"][0]["number"]  # a local number where the borrower stays
     elif country == "US":
         event = _us(jurisdiction, state, phone, email, zone)
     else:

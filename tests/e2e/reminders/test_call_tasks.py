@@ -97,7 +97,11 @@ async def test_agents_see_only_their_own_tasks_and_record_a_promise_that_a_payme
     assert (promise["source"], promise["state"], promise["paid_minor"]) == ("call", "active", 0)
 
     # The call used the task's permit: compliance counts it, and finds nothing wrong.
-    (allow,) = [d for d in await desk.decisions(first.account_id) if d["outcome"] == "allow"]
+    (allow,) = [
+        d
+        for d in await desk.decisions(first.account_id)
+        if d["outcome"] == "allow" and d["request"]["purpose"] == "collection"
+    ]
     used = await desk.permit_used(first.account_id, allow["permit_id"])
     assert (used["channel"], used["used_by"]) == ("voice_call", f"task:{ann_task['task_id']}")
     assert await desk.violations_of(first.account_id) == []

@@ -13,7 +13,7 @@ import pytest
 
 from common.auth import Role
 from tests.e2e.compliance.desk import next_local
-from tests.e2e.reminders.desk import Desk, Placed, now_utc, rules_of
+from tests.e2e.reminders.desk import Desk, Placed, now_utc, rules_of, tomorrow_noon
 from tests.e2e.reminders.placements import DAYTIME, placement, steady_zone
 
 pytestmark = pytest.mark.e2e
@@ -21,13 +21,16 @@ pytestmark = pytest.mark.e2e
 NEW_YORK = "America/New_York"
 
 
-async def log_call(desk: Desk, placed: Placed, outcome: str, at: datetime, *, agent: str) -> httpx.Response:
+async def log_call(
+    desk: Desk, placed: Placed, outcome: str, at: datetime, *, agent: str, direction: str = "outbound"
+) -> httpx.Response:
     body = {
         "account_id": placed.account_id,
         "channel": "voice_call",
-        "direction": "outbound",
+        "direction": direction,
         "outcome": outcome,
         "at": at.isoformat(),
+        "contact_point_id": await desk.point_id(placed),
     }
     response = await desk.http.reminders.post(
         "/v1/contacts", json=body, headers=desk.headers(Role.AGENT, sub=agent)
@@ -55,9 +58,10 @@ async def test_seven_logged_unanswered_calls_in_seven_days_defer_the_next_call(d
     verdict = await desk.verdict_settles(placed.account_id, is_defer_by("US.calls_7_in_7"), at=noon)
     assert datetime.fromisoformat(verdict["not_before"]) >= now - timedelta(hours=70) + timedelta(days=7)
     assert (await desk.state(placed.account_id))["ledger_counts"]["US.calls_7_in_7"] == 7
-    # An e-mail is not a call.
+    # An e-mail is not a call: the call caps do not hold it back.
     email = await desk.contact_point(placed.account_id, "email")
-    assert (await desk.evaluate(placed.account_id, channel="email", contact_point_id=email, at=noon))[
+    later = tomorrow_noon(placed.placement)
+    assert (await desk.evaluate(placed.account_id, channel="email", contact_point_id=email, at=later))[
         "outcome"
     ] == "allow"
 
@@ -79,7 +83,7 @@ async def test_a_logged_conversation_blocks_calls_for_seven_days(desk: Desk) -> 
 
 async def test_three_connected_calls_in_the_borrowers_day_defer_the_fourth(desk: Desk) -> None:
     # A CN borrower staying where it is midday: the three calls fall in one local day.
-    placed = await desk.place(placement("CN", steady_zone(range(12, 14))))
+    placed = await desk.place(placement("CN", steady_zone(range(11, 15))))
     await desk.verdict_settles(placed.account_id, lambda d: d["outcome"] == "allow")
 
     now = now_utc()
@@ -90,25 +94,40 @@ async def test_three_connected_calls_in_the_borrowers_day_defer_the_fourth(desk:
     assert datetime.fromisoformat(verdict["not_before"]) > now
     assert (await desk.state(placed.account_id))["ledger_counts"]["CN.connected_calls_per_day"] == 3
     email = await desk.contact_point(placed.account_id, "email")
-    assert (await desk.evaluate(placed.account_id, channel="email", contact_point_id=email))[
-        "outcome"
-    ] == "allow"
+    emailed = await desk.evaluate(placed.account_id, channel="email", contact_point_id=email)
+    assert not {"CN.connected_calls_per_day", "CN.unanswered_per_method_per_day"} & rules_of(emailed)
 
 
 async def test_a_contact_log_is_validated_and_tenant_scoped(desk: Desk, other: Desk) -> None:
     placed = await desk.place(placement("CN", steady_zone(DAYTIME)))
+    view = await desk.account_view(placed)
+    (third_party,) = view["borrower"]["third_parties"]
     good = {
         "account_id": placed.account_id,
         "channel": "voice_call",
         "direction": "inbound",
         "outcome": "conversation",
         "at": now_utc().isoformat(),
+        "contact_point_id": view["borrower"]["phones"][0]["id"],
+    }
+    to_third_party = {
+        **good,
+        "recipient": "third_party",
+        "contact_point_id": None,
+        "third_party_id": third_party["id"],
     }
     cases = {
         "unknown channel": {**good, "channel": "carrier_pigeon"},
         "no offset": {**good, "at": "2026-01-01T10:00:00"},
         "unknown outcome": {**good, "outcome": "threatened"},
         "extra field": {**good, "note": "x"},
+        # The caps count per number: a call names the number it used, from intake's account view.
+        "no contact point": {**good, "contact_point_id": None},
+        "someone else's number": {**good, "contact_point_id": "ab" * 32},
+        "an e-mail for a call": {**good, "contact_point_id": view["borrower"]["emails"][0]["id"]},
+        "a third party not named": {**to_third_party, "third_party_id": None},
+        "an unknown third party": {**to_third_party, "third_party_id": "cd" * 32},
+        "a debtor's refusal": {**good, "refused": True},
     }
     for name, body in cases.items():
         response = await desk.http.reminders.post("/v1/contacts", json=body, headers=desk.headers(Role.AGENT))
@@ -116,6 +135,9 @@ async def test_a_contact_log_is_validated_and_tenant_scoped(desk: Desk, other: D
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["errors"], (name, response.text)
 
+    for body in (good, to_third_party):
+        response = await desk.http.reminders.post("/v1/contacts", json=body, headers=desk.headers(Role.AGENT))
+        assert response.status_code == 201, response.text
     foreign = await desk.http.reminders.post("/v1/contacts", json=good, headers=other.headers(Role.AGENT))
     lender = await desk.http.reminders.post("/v1/contacts", json=good, headers=desk.headers(Role.LENDER))
     assert foreign.status_code == 404, foreign.text

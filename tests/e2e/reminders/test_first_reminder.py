@@ -31,7 +31,11 @@ async def assert_one_permitted_first_reminder(desk: Desk, placed: Placed) -> Non
     decision = await desk.permit_used(placed.account_id, job["permit_id"])
     assert decision["used_by"] == f"job:{job['job_id']}", decision
     assert (decision["outcome"], decision["channel"], decision["requester"]) == ("allow", "sms", "reminders")
-    allows = [d for d in await desk.decisions(placed.account_id) if d["outcome"] == "allow"]
+    allows = [
+        d
+        for d in await desk.decisions(placed.account_id)
+        if d["outcome"] == "allow" and d["request"]["purpose"] == "collection"
+    ]
     assert [d["permit_id"] for d in allows] == [job["permit_id"]], allows
 
     (message,) = await desk.messages_to(placed.placement)

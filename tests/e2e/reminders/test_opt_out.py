@@ -11,7 +11,7 @@ import pytest
 
 from common.auth import Role
 from tests.e2e.intake import builders as b
-from tests.e2e.reminders.desk import FINAL, Desk, Placed, rules_of
+from tests.e2e.reminders.desk import FINAL, Desk, Placed, rules_of, tomorrow_noon
 from tests.e2e.reminders.placements import daytime_home, placement
 from tests.support.waiting import eventually
 
@@ -30,7 +30,10 @@ async def reminded(desk: Desk) -> tuple[Placed, str, dict[str, Any]]:
     placed = await desk.place(placement(*daytime_home()))
     sent = await desk.first_reminder_sent(placed)
     point = await desk.contact_point(placed.account_id)
-    before = await desk.evaluate(placed.account_id, channel="sms", contact_point_id=point)
+    # Tomorrow: one collection message a day, and one went out today.
+    before = await desk.evaluate(
+        placed.account_id, channel="sms", contact_point_id=point, at=tomorrow_noon(placed.placement)
+    )
     assert before["outcome"] == "allow", before
     return placed, point, sent
 
@@ -45,9 +48,11 @@ async def assert_opted_out_of_sms(desk: Desk, placed: Placed, point: str) -> dic
     assert f"{placed.placement.country}.channel_opt_out" in rules_of(sms), sms
     # Only that channel: e-mail stays open.
     email = await desk.contact_point(placed.account_id, "email")
-    assert (await desk.evaluate(placed.account_id, channel="email", contact_point_id=email))[
-        "outcome"
-    ] == "allow"
+    assert (
+        await desk.evaluate(
+            placed.account_id, channel="email", contact_point_id=email, at=tomorrow_noon(placed.placement)
+        )
+    )["outcome"] == "allow"
     return sms
 
 
@@ -60,15 +65,19 @@ async def test_stop_opts_the_number_out_of_sms(desk: Desk) -> None:
     assert response.json() == {"status": "opted_out", "accounts": 1}
     await assert_opted_out_of_sms(desk, placed, point)
 
-    # The borrower's next debt with this lender: its first reminder goes by e-mail, not SMS.
+    # The borrower's next debt with this lender: its first reminder goes by e-mail, not SMS, and
+    # (one collection message a day per person) not before a day has passed since the SMS.
     event = copy.deepcopy(placed.placement.event)
     event["event_id"], event["account"]["external_account_id"] = b.fresh("evt"), b.fresh("ACC")
     second = await desk.place(replace(placed.placement, event=event))
-    jobs = await desk.jobs_when(second.account_id, lambda js: all(j["state"] in FINAL for j in js))
-    assert [(j["step_dpd"], j["channel"], j["state"]) for j in jobs] == [(0, "email", "sent")], jobs
+    jobs = await desk.jobs_when(
+        second.account_id, lambda js: all(j["state"] in {*FINAL, "deferred"} for j in js)
+    )
+    assert [(j["step_dpd"], j["channel"], j["state"]) for j in jobs] == [(0, "email", "deferred")], jobs
+    assert rules_of(jobs[0]) == {f"{placed.placement.country}.contact_spacing"}, jobs
     (first_sms,) = await desk.messages(placed.placement.phone)
-    (email,) = await desk.messages(placed.placement.email)
-    assert (first_sms["idempotency_key"], email["channel"]) == (sent["job_id"], "email")
+    assert first_sms["idempotency_key"] == sent["job_id"]
+    assert await desk.messages(placed.placement.email) == []
 
 
 async def test_tuiding_opts_out_and_other_replies_are_kept(desk: Desk) -> None:
@@ -91,7 +100,9 @@ async def test_a_kept_reply_leaves_sms_open(desk: Desk) -> None:
 
     assert response.json() == {"status": "kept", "accounts": 1}, response.text
     assert (await desk.state(placed.account_id))["channel_opt_outs"] == []
-    after = await desk.evaluate(placed.account_id, channel="sms", contact_point_id=point)
+    after = await desk.evaluate(
+        placed.account_id, channel="sms", contact_point_id=point, at=tomorrow_noon(placed.placement)
+    )
     assert after["outcome"] == "allow", after
 
 

@@ -3,13 +3,14 @@ ever reaches the borrower."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.e2e.intake import builders as b
 from tests.e2e.reminders.desk import Desk, Placed
-from tests.e2e.reminders.placements import night_home, placement
+from tests.e2e.reminders.placements import NIGHT, placement, steady_zone
 
 pytestmark = pytest.mark.e2e
 
@@ -17,16 +18,23 @@ pytestmark = pytest.mark.e2e
 OVERDUE_DAYS = 60
 
 
+def waiting(jobs: list[dict[str, Any]]) -> bool:
+    """The first reminder deferred to the borrower's morning, the latest rung planned a day later."""
+    return [j["state"] for j in jobs] == ["deferred", "planned"]
+
+
 async def place_while_borrower_sleeps(desk: Desk) -> tuple[Placed, list[dict[str, Any]]]:
-    """An account whose reminders wait for the borrower's morning (quiet hours defer their permits)."""
-    placed = await desk.place(placement(*night_home(), overdue_days=OVERDUE_DAYS))
-    jobs = await desk.jobs_when(
-        placed.account_id, lambda js: len(js) == 2 and all(j["state"] == "deferred" for j in js)
+    """An account whose reminders wait: the first for the borrower's morning (quiet hours defer its
+    permit), the latest rung a day more (one collection message a day, never two at once)."""
+    # A CN borrower staying where it is night (a US borrower's validation notice would go first).
+    placed = await desk.place(placement("CN", steady_zone(NIGHT), overdue_days=OVERDUE_DAYS))
+    first, latest = await desk.jobs_when(placed.account_id, waiting)
+    assert first["not_before"] is not None, first
+    assert any(r["rule"].endswith("quiet_hours") for r in first["reasons"]), first
+    assert datetime.fromisoformat(latest["due_at"]) - datetime.fromisoformat(first["due_at"]) == timedelta(
+        days=1
     )
-    for job in jobs:
-        assert job["not_before"] is not None, job
-        assert any(r["rule"].endswith("quiet_hours") for r in job["reasons"]), job
-    return placed, jobs
+    return placed, [first, latest]
 
 
 async def assert_all_cancelled(desk: Desk, placed: Placed, jobs: list[dict[str, Any]], reason: str) -> None:
