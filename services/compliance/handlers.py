@@ -117,7 +117,14 @@ def _ids(data: Any) -> tuple[uuid.UUID, uuid.UUID]:
     return uuid.UUID(data.account_id), uuid.UUID(data.borrower_id)
 
 
-_LINE_TYPES = {"home": "residential", "work": "work"}
+def _line_type(phone: c.Phone) -> str:
+    """What the line is used for: a work line is a work line even on a mobile (209 CMR 18.16 counts
+    place of employment apart); otherwise mobile, then a home (residential) line."""
+    if phone.type == "work":
+        return "work"
+    if phone.is_mobile or phone.type == "mobile":
+        return "mobile"
+    return "residential" if phone.type == "home" else "other"
 
 
 def _consents(
@@ -132,7 +139,7 @@ def _consents(
             "sms": p.consent_sms,
             "autodialer": p.consent_autodialer,
             "is_mobile": p.is_mobile,
-            "line_type": "mobile" if p.is_mobile else _LINE_TYPES.get(p.type, "other"),
+            "line_type": _line_type(p),
             "consent_checked_at": checked.date().isoformat(),
         }
     for e in emails:

@@ -3,7 +3,7 @@ and the append-only audit chain. No plaintext personal data: contact points are 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Identity, Index, Table, Text, func
+from sqlalchemy import BigInteger, Column, Date, DateTime, Identity, Index, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from common.db import make_metadata
@@ -99,6 +99,12 @@ decisions = Table(
     Column("used_at", DateTime(timezone=True)),
     Column("used_by", Text),
     Index("ix_decisions_account_id_decided_at", "account_id", "decided_at"),
+    # Every decision reads the borrower's outstanding permits (allowed, not used yet).
+    Index(
+        "ix_decisions_outstanding",
+        "borrower_id",
+        postgresql_where=text("outcome = 'allow' AND used_at IS NULL"),
+    ),
 )
 
 violations = Table(

@@ -274,8 +274,12 @@ async def _hold_set(session: AsyncSession, d: c.HoldSet, now: datetime) -> None:
 
 async def _decided(session: AsyncSession, d: k.PermitDecided, now: datetime, *, spacing: timedelta) -> None:
     job = await repo.job_by_request(session, d.request_id)
+    if job is None and d.job_id is not None:
+        # An answer to an earlier request of a job that asked again (compliance was slow): still an
+        # answer for this job, and taking it ends the wait instead of asking once more.
+        job = await repo.job(session, uuid.UUID(d.job_id), lock=True)
     if job is None or job.state != "awaiting_permit":
-        return  # cancelled meanwhile, or an answer to an earlier request we no longer wait for
+        return  # cancelled or answered meanwhile
     reasons = [r.model_dump() for r in d.reasons]
     if d.outcome == "allow":
         await repo.update_job(

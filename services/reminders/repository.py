@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -109,16 +109,17 @@ async def cancel_pending(
 
 
 async def claim_due_jobs(
-    session: AsyncSession, *, now: datetime, stale_before: datetime, limit: int
+    session: AsyncSession, *, now: datetime, stale_after: timedelta, limit: int
 ) -> list[Any]:
-    """Jobs due to ask for a permit: planned and due, deferred past not_before, or waiting too long."""
+    """Jobs due to ask for a permit: planned and due, deferred past not_before, or waiting longer than
+    `stale_after` by the database's clock (the wait is real time, whatever the service's clock says)."""
     stmt = (
         select(jobs)
         .where(
             or_(
                 and_(jobs.c.state == "planned", jobs.c.due_at <= now),
                 and_(jobs.c.state == "deferred", jobs.c.not_before <= now),
-                and_(jobs.c.state == "awaiting_permit", jobs.c.updated_at < stale_before),
+                and_(jobs.c.state == "awaiting_permit", jobs.c.updated_at < func.now() - stale_after),
             )
         )
         .order_by(jobs.c.due_at)
@@ -141,6 +142,13 @@ async def claim_sendable_job(session: AsyncSession) -> Any:
 
 async def job_by_request(session: AsyncSession, request_id: str) -> Any:
     stmt = select(jobs).where(jobs.c.request_id == request_id).with_for_update()
+    return (await session.execute(stmt)).first()
+
+
+async def job(session: AsyncSession, job_id: uuid.UUID, *, lock: bool = False) -> Any:
+    stmt = select(jobs).where(jobs.c.job_id == job_id)
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.execute(stmt)).first()
 
 

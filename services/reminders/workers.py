@@ -96,7 +96,7 @@ class Workers:
     async def dispatch_due(self) -> bool:
         now = self.runtime.clock.now()
         async with unit_of_work(self.runtime.sessions) as session:
-            due = await repo.claim_due_jobs(session, now=now, stale_before=now - PERMIT_WAIT, limit=500)
+            due = await repo.claim_due_jobs(session, now=now, stale_after=PERMIT_WAIT, limit=500)
             requests: list[OutgoingEvent] = []
             for job in due:
                 request = await self._prepare_request(session, job, now)

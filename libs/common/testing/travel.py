@@ -7,9 +7,11 @@ for the stack's time, and the fixture puts every clock back when the test ends.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 
@@ -46,6 +48,22 @@ class TimeTravel:
                     )
         self.offset = offset
 
+    async def settle(self, timeout_s: float = 120) -> None:
+        """Wait until the permits the shift made due are decided: days passing wake the ladders of every
+        tenant's open accounts, and the next test should not queue behind them."""
+        conn = await asyncpg.connect(self._stack.superuser_dsn)
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout_s
+            while asyncio.get_running_loop().time() < deadline:
+                waiting = await conn.fetchval(
+                    "SELECT count(*) FROM reminders.jobs WHERE state = 'awaiting_permit'"
+                )
+                if not waiting:
+                    return
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+
 
 @pytest.fixture
 async def travel(stack: Stack) -> AsyncIterator[TimeTravel]:
@@ -54,4 +72,7 @@ async def travel(stack: Stack) -> AsyncIterator[TimeTravel]:
     try:
         yield clocks
     finally:
+        moved = clocks.offset != timedelta(0)
         await clocks.to(timedelta(0))
+        if moved:
+            await clocks.settle()

@@ -120,8 +120,15 @@ class Consent:
     employer_email: bool = False
     consent_checked_at: date | None = None
     kind: Literal["phone", "email", "address"] | None = None
-    line_type: LineType | None = None
+    line_type: LineType | None = None  # what the line is used for
     place: Place | None = None
+
+    @property
+    def lines(self) -> frozenset[str]:
+        """The line types this phone counts as: its use, and mobile when it is a wireless number (the
+        TCPA follows the technology, 209 CMR the place)."""
+        found = {self.line_type} if self.line_type else set()
+        return frozenset(found | ({"mobile"} if self.is_mobile else set()))
 
 
 @dataclass(frozen=True, slots=True)

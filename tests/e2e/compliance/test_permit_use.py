@@ -80,7 +80,6 @@ async def test_a_permit_is_used_once_expires_and_is_needed_for_every_outbound_co
 async def test_a_permit_for_a_later_time_used_now_is_a_violation(desk: Desk) -> None:
     placed = await desk.place(unreachable_by_reminders(b.account_placed(timezone=midday_zone())))
     point = await desk.contact_point(placed, "email")
-    phone = await desk.contact_point(placed, "phone")
     later = datetime.fromisoformat(
         (await desk.permit(placed, channel="email", contact_point_id=point))["decided_at"]
     )

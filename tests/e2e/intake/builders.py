@@ -176,6 +176,45 @@ def us_account_placed(
     }
 
 
+def gb_account_placed(*, timezone: str | None = None) -> dict[str, Any]:
+    """A GB placement: a London mobile and a London home address (with a zone, a borrower staying there)."""
+    borrower: dict[str, Any] = {
+        "external_borrower_id": fresh("GB-B"),
+        "name": "Jane Doe",
+        "phones": [
+            {"number": f"+447400{random.randint(100_000, 999_999)}", "type": "mobile", "consent_sms": True}
+        ],
+        "emails": [{"address": f"{fresh('jane')}@example.co.uk", "consent": True}],
+        "addresses": [
+            {
+                "line1": "1 High Street",
+                "city": "London",
+                "country": "GB",
+                "postal_code": "SW1A 2AA",
+                "type": "home",
+            }
+        ],
+        "language": "en-GB",
+    }
+    if timezone is not None:
+        staying_in(borrower, timezone)
+    return {
+        "event_id": fresh("gb-evt"),
+        "type": "account.placed",
+        "occurred_at": now_iso(0),
+        "account": {
+            "external_account_id": fresh("GB"),
+            "product": "credit_card",
+            "currency": "GBP",
+            "amount_due_minor": 120_000,
+            "principal_minor": 100_000,
+            "due_date": past_due_date(30),
+            "jurisdiction": "GB",
+        },
+        "borrower": borrower,
+    }
+
+
 def lender_event(type_: str, external_account_id: str, **fields: Any) -> dict[str, Any]:
     """Any other lender event about a placed account, with a fresh event id."""
     return {

@@ -15,13 +15,6 @@ def _consent(ctx: Context) -> Consent | None:
     return None if point is None else ctx.state.consents.get(point)
 
 
-def _line(consent: Consent) -> str | None:
-    # Records kept before line types were: a mobile flag is all they know.
-    if consent.line_type is not None:
-        return consent.line_type
-    return "mobile" if consent.is_mobile else None
-
-
 def _given(consent: Consent, requires: str) -> bool:
     return {"sms": consent.sms, "autodialer": consent.autodialer, "email": consent.email}[requires]
 
@@ -30,9 +23,9 @@ def check_consent(rule: ConsentRule, ctx: Context) -> RuleOutcome:
     consent = _consent(ctx)
     if consent is None:
         return deny(rule, f"no {rule.requires} consent on record for this contact point")
-    line = _line(consent)
-    if rule.line_types is not None and line is not None and line not in rule.line_types:
-        return PASS  # an unknown line type is treated as one the rule covers
+    lines = consent.lines
+    if rule.line_types is not None and lines and not lines & set(rule.line_types):
+        return PASS  # a phone of unknown line type is treated as one the rule covers
     if not _given(consent, rule.requires):
         return deny(rule, f"the borrower has not consented to {rule.requires} on this contact point")
     if rule.recheck_days is not None:

@@ -40,9 +40,18 @@ def upgrade() -> None:
     op.add_column("accounts", sa.Column("validation_period_ends", sa.Date()), schema=SCHEMA)
     op.add_column("accounts", sa.Column("dispute", postgresql.JSONB()), schema=SCHEMA)
     op.add_column("ledger", sa.Column("purpose", sa.Text()), schema=SCHEMA)
+    # Every decision reads the borrower's outstanding permits: without this it scans every decision.
+    op.create_index(
+        "ix_decisions_outstanding",
+        "decisions",
+        ["borrower_id"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("outcome = 'allow' AND used_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_decisions_outstanding", "decisions", schema=SCHEMA)
     op.drop_column("ledger", "purpose", schema=SCHEMA)
     op.drop_column("accounts", "dispute", schema=SCHEMA)
     op.drop_column("accounts", "validation_period_ends", schema=SCHEMA)
