@@ -72,6 +72,26 @@ PLACEMENT_RULES: dict[str, tuple[Callable[[Event], None], str]] = {
     "unknown event type": (_top(type="account.exploded"), "type"),
     "missing event_id": (_drop("event_id"), "event_id"),
     "occurred_at without an offset": (_top(occurred_at="2026-11-29T08:00:00"), "occurred_at"),
+    # A US validation notice itemizes the debt: the parts must add up to what is owed now.
+    "itemization that does not add up": (
+        _account(
+            itemization={
+                "date": "2026-09-30",
+                "reference": "charge_off",
+                "amount_minor": 1_000_000,
+                "fees_minor": 1,
+            }
+        ),
+        "account.itemization",
+    ),
+    "itemization dated in the future": (
+        _account(itemization={"date": TOMORROW, "reference": "last_statement", "amount_minor": 1_234_500}),
+        "account.itemization.date",
+    ),
+    "itemization of an unknown kind of date": (
+        _account(itemization={"date": "2026-09-30", "reference": "birthday", "amount_minor": 1_234_500}),
+        "account.itemization.reference",
+    ),
 }
 
 
@@ -90,6 +110,38 @@ async def test_a_bad_placement_field_is_a_422_naming_it_and_nothing_is_stored(
     assert field in error_fields(response), response.text
     listed = await lender.accounts(external_account_id=event["account"]["external_account_id"])
     assert listed.json()["items"] == []
+
+
+async def test_an_itemization_that_adds_up_is_accepted(lender: Lender) -> None:
+    event = b.account_placed()
+    event["account"]["itemization"] = {
+        "date": "2026-09-30",
+        "reference": "charge_off",
+        "amount_minor": 1_200_000,
+        "interest_minor": 40_000,
+        "fees_minor": 4_500,
+        "payments_minor": 10_000,
+    }
+    await lender.accept(event)
+
+
+@pytest.mark.parametrize(
+    ("preferences", "field"),
+    [
+        ({"agreed_hours": {"start": "25:00", "end": "23:00"}}, "preferences.agreed_hours.start"),
+        ({"agreed_hours": {"start": "06:00"}}, "preferences.agreed_hours.end"),
+        ({"no_work_contact": "yes"}, "preferences.no_work_contact"),
+    ],
+)
+async def test_bad_preferences_are_refused(lender: Lender, preferences: dict[str, Any], field: str) -> None:
+    placed = b.account_placed()
+    await lender.accept(placed)
+    event = b.lender_event(
+        "borrower.preferences_changed", placed["account"]["external_account_id"], preferences=preferences
+    )
+    response = await lender.post(event)
+    assert response.status_code == 422, response.text
+    assert field in error_fields(response), response.text
 
 
 async def test_every_bad_field_of_one_event_is_reported_at_once(lender: Lender) -> None:

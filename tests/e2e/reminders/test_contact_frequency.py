@@ -142,3 +142,19 @@ async def test_a_contact_log_is_validated_and_tenant_scoped(desk: Desk, other: D
     lender = await desk.http.reminders.post("/v1/contacts", json=good, headers=desk.headers(Role.LENDER))
     assert foreign.status_code == 404, foreign.text
     assert lender.status_code == 403, lender.text
+
+
+async def test_a_call_the_borrower_made_blocks_our_calls_for_seven_days(desk: Desk) -> None:
+    # 12 CFR 1006.14(b)(2)(i)(B): a telephone conversation, whoever placed the call (before: ignored).
+    placed = await desk.place(placement("US-NY", NEW_YORK))
+    noon = next_local(NEW_YORK, 12)
+    assert (await desk.verdict_settles(placed.account_id, lambda d: True, at=noon))["outcome"] == "allow"
+
+    await log_call(
+        desk, placed, "conversation", now_utc() - timedelta(minutes=5), agent="desk-4", direction="inbound"
+    )
+
+    refused = await desk.verdict_settles(placed.account_id, is_defer_by("US.conversation_cooldown"), at=noon)
+    assert refused["outcome"] == "defer", refused
+    # An inbound call is not one of our call attempts: the 7-in-7 count is untouched.
+    assert (await desk.state(placed.account_id))["ledger_counts"]["US.calls_7_in_7"] == 0

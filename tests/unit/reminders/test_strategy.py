@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from itertools import pairwise
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from reminders.domain.strategy import (
     escalation_due,
     load_default,
     parse_strategy,
+    spaced,
     steps_for,
 )
 
@@ -349,3 +352,57 @@ class TestLanguage:
     def test_step_language(self) -> None:
         step = Strategy.model_validate(document()).steps[0]
         assert step.language_for("zh-Hans") == "zh-CN"
+
+
+class TestSpacing:
+    START = datetime(2026, 6, 10, 9, tzinfo=UTC)
+
+    def test_due_messages_go_a_day_apart(self) -> None:
+        steps = [Step(**SMS), Step(**EMAIL)]
+        planned = spaced(steps, start=self.START, spacing=timedelta(days=1))
+        assert [(s.dpd, at) for s, at in planned] == [(1, self.START), (7, self.START + timedelta(days=1))]
+
+    def test_a_call_task_is_not_spaced_and_does_not_push_the_next_message(self) -> None:
+        steps = [Step(**CALL), Step(**SMS), Step(**{**EMAIL, "dpd": 12})]
+        planned = spaced(steps, start=self.START, spacing=timedelta(hours=24))
+        assert [at for _, at in planned] == [self.START, self.START, self.START + timedelta(hours=24)]
+
+    @given(count=st.integers(min_value=0, max_value=6), hours=st.integers(min_value=1, max_value=72))
+    def test_no_two_messages_closer_than_the_spacing(self, count: int, hours: int) -> None:
+        steps = [Step(**{**SMS, "dpd": d}) for d in range(count)]
+        times = [at for _, at in spaced(steps, start=self.START, spacing=timedelta(hours=hours))]
+        assert all(b - a == timedelta(hours=hours) for a, b in pairwise(times))
+
+
+class TestForbearance:
+    OFFER = {**SMS, "dpd": 20, "purpose": "forbearance_offer"}
+
+    def gb(self, steps: list[dict[str, Any]], to: str = "visit") -> dict[str, Any]:
+        return document(
+            jurisdiction="GB",
+            steps=steps,
+            escalation={"dpd": 30, "to": to},
+            variants=[{"name": "champion", "weight": 100}],
+        )
+
+    def test_a_gb_visit_needs_a_forbearance_offer_before_it(self) -> None:
+        with pytest.raises(ValidationError, match="CONC 7.3.4R"):
+            parse_strategy(self.gb([SMS, EMAIL]))
+        with pytest.raises(ValidationError, match="forbearance_offer message before DPD 30"):
+            parse_strategy(self.gb([SMS, {**self.OFFER, "dpd": 31}]))
+        assert parse_strategy(self.gb([SMS, self.OFFER])).steps[1].purpose == "forbearance_offer"
+
+    def test_a_call_task_is_no_offer_and_review_needs_none(self) -> None:
+        with pytest.raises(ValidationError, match="forbearance"):
+            parse_strategy(self.gb([SMS, {**CALL, "dpd": 20}]))
+        parse_strategy(self.gb([SMS, EMAIL], to="review"))
+        parse_strategy(document())  # a US strategy escalating to a visit
+
+    def test_every_variant_must_offer_it(self) -> None:
+        doc = self.gb([SMS, self.OFFER])
+        doc["variants"] = [{"name": "champion", "weight": 50}, {"name": "lean", "weight": 50, "steps": [SMS]}]
+        with pytest.raises(ValidationError, match="variant 'lean'"):
+            parse_strategy(doc)
+
+    def test_the_gb_default_offers_a_plan(self) -> None:
+        assert any(step.purpose == "forbearance_offer" for step in load_default("GB").steps)
