@@ -21,11 +21,14 @@ GROUP = f"compliance.{INTAKE_TOPIC}"  # the consumer group the service frame run
 class IntakeLag:
     """Reads the end offset and compliance's committed offset of a borrower's intake partition."""
 
-    def __init__(self, bootstrap: str, *, wait_s: float = 1.5) -> None:
+    def __init__(
+        self, bootstrap: str, *, topic: str = INTAKE_TOPIC, group: str = GROUP, wait_s: float = 1.5
+    ) -> None:
         # Joins no group: it only asks the coordinator for the group's committed offsets.
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False, client_id="compliance-lag"
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, client_id="compliance-lag"
         )
+        self._topic = topic
         self._partitioner = DefaultPartitioner()
         self._wait_s = wait_s
 
@@ -37,9 +40,9 @@ class IntakeLag:
         await self._consumer.stop()
 
     def _partition(self, borrower_id: str) -> TopicPartition:
-        partitions = sorted(self._consumer.partitions_for_topic(INTAKE_TOPIC) or {0})
+        partitions = sorted(self._consumer.partitions_for_topic(self._topic) or {0})
         chosen = self._partitioner(borrower_id.encode(), partitions, partitions)
-        return TopicPartition(INTAKE_TOPIC, chosen)
+        return TopicPartition(self._topic, chosen)
 
     async def behind(self, borrower_id: str) -> int:
         """Intake events on the borrower's partition not yet applied by compliance, after waiting

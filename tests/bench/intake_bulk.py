@@ -71,7 +71,19 @@ async def raw_copy(layout: Layout, rows: int, batch: int) -> float:
                     schema_name="bench_copy",
                     columns=list(BORROWER_COLUMNS),
                     records=[
-                        (b, "bench", f"b{offset + i}", sealed, "h" * 64, ["Asia/Shanghai"], "zh-CN", "{}", [])
+                        (
+                            b,
+                            "bench",
+                            f"b{offset + i}",
+                            sealed,
+                            "h" * 64,
+                            ["Asia/Shanghai"],
+                            "zh-CN",
+                            "{}",
+                            [],
+                            "Asia/Shanghai",
+                            '{"Asia/Shanghai": ["declared", "address", "phone"]}',
+                        )
                         for i, b in enumerate(b_ids)
                     ],
                 )
