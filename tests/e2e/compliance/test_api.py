@@ -50,6 +50,23 @@ async def test_the_packs_are_listed_with_versions_and_rules_with_citations(desk:
     assert rules["US-MA.visits_per_30_days"]["days"] == 30
     assert "12 CFR 1006.14" in rules["US.calls_7_in_7"]["citation"]  # the base pack's rules come along
     assert any("209 CMR 18" in source for source in detail["sources"])
+    # The rules of the 2026.12 packs, each with its citation.
+    for rule_id, cited in {
+        "US.validation_notice_media": "12 CFR 1006.42",
+        "US.cease_notice_media": "15 U.S.C. 1692c(c)",
+        "US.prerecorded_residential": "47 CFR 64.1200(a)(3)",
+        "US.contact_spacing": "House policy",
+        "US-MA.other_lines_2_in_30": "209 CMR 18.16(1)(d)",
+        "US-MA.no_contact_at_work": "209 CMR 18.16(1)(c)",
+    }.items():
+        assert cited in rules[rule_id]["citation"], rule_id
+    assert rules["US.conversation_cooldown"]["counted_directions"] == ["outbound", "inbound"]
+    gb = {
+        r["id"]: r
+        for r in (await desk.compliance.get("/v1/policies/GB", headers=desk.headers())).json()["rule_list"]
+    }
+    assert {"GB.forbearance_before_escalation", "GB.visit_notice", "GB.vulnerability_review"} <= set(gb)
+    assert "CONC 7.3.4R" in gb["GB.forbearance_before_escalation"]["citation"]
 
     missing = await desk.compliance.get("/v1/policies/XX", headers=desk.headers())
     assert missing.status_code == 404
