@@ -47,12 +47,7 @@ class Workers:
     channels: Channels
 
     def __post_init__(self) -> None:
-        self._wake = asyncio.Event()
         self.spacing = timedelta(seconds=self.settings.contact_spacing_s)
-        clock = self.runtime.clock
-        if isinstance(clock, ShiftableClock):
-            # Days passed on a moved clock: plan and dispatch now rather than at the next tick.
-            clock.on_shift(self._wake.set)
 
     def start(self) -> None:
         loops: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
@@ -70,6 +65,10 @@ class Workers:
 
     async def _loop(self, name: str, step: Callable[[], Awaitable[bool]], idle_s: float) -> None:
         stop = self.runtime.stop
+        wake = asyncio.Event()
+        if isinstance(self.runtime.clock, ShiftableClock):
+            # Days passed on a moved clock: plan and dispatch now rather than at the next tick.
+            self.runtime.clock.on_shift(wake.set)
         while not stop.is_set():
             try:
                 busy = await step()
@@ -77,19 +76,17 @@ class Workers:
                 log.warning("reminders loop pass failed", loop=name, error=str(exc))
                 busy = False
             if not busy:
-                await self._idle(idle_s)
+                await self._idle(idle_s, wake)
 
-    async def _idle(self, seconds: float) -> None:
+    async def _idle(self, seconds: float, wake: asyncio.Event) -> None:
         """Sleep, waking early when the service stops or its clock is moved."""
-        waits = [asyncio.ensure_future(self.runtime.stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        waits = [asyncio.ensure_future(self.runtime.stop.wait()), asyncio.ensure_future(wake.wait())]
         try:
             await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiting in waits:
                 waiting.cancel()
-        if self._wake.is_set():
-            await asyncio.sleep(0.05)  # let every loop see the shift before it is cleared
-            self._wake.clear()
+        wake.clear()
 
     # --- dispatch: due jobs ask compliance for a permit -------------------------------------------
 

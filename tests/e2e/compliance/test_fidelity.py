@@ -107,8 +107,7 @@ async def test_unanswered_calls_reported_on_a_number_fill_that_numbers_cap_only(
 
     consents = (await desk.state(placed.account_id))["consents"]
     view = await desk.lender.account(placed.account_id)
-    ids = {p["number"][-4:]: p["id"] for p in view["borrower"]["phones"]}
-    called, spare = ids[phone[-4:]], ids[other[-4:]]
+    called, spare = (p["id"] for p in view["borrower"]["phones"])  # in the order they were placed
     assert {called, spare} <= set(consents)
     capped = await desk.verdict_settles(
         placed.account_id,
@@ -167,12 +166,10 @@ async def test_permits_reserved_for_later_days_count_against_seven_calls_in_seve
 async def test_a_dry_run_without_a_contact_point_answers_for_each_one(desk: Desk) -> None:
     zone = midday_zone()
     placement = b.us_account_placed(timezone=zone)
-    consented = placement["borrower"]["phones"][0]["number"]
-    plain = local_mobile(zone)
-    placement["borrower"]["phones"].append({"number": plain, "type": "mobile", "consent_sms": False})
+    placement["borrower"]["phones"].append({"number": local_mobile(zone), "type": "mobile", "consent_sms": False})
     placed = await desk.place(placement)
     view = await desk.lender.account(placed.account_id)
-    ids = {p["number"][-4:]: p["id"] for p in view["borrower"]["phones"]}
+    consented_id, plain_id = (p["id"] for p in view["borrower"]["phones"])  # in the order they were placed
 
     # Tomorrow: reminders sends today's first SMS, and one message a day is the spacing.
     at = next_local(zone, 12, after=timedelta(hours=25))
@@ -180,13 +177,13 @@ async def test_a_dry_run_without_a_contact_point_answers_for_each_one(desk: Desk
 
     assert answer["outcome"] == "allow", answer
     by_point = {t["contact_point_id"]: t for t in answer["targets"]}
-    assert set(by_point) == set(ids.values())
-    assert by_point[ids[consented[-4:]]]["outcome"] == "allow"
-    refused = by_point[ids[plain[-4:]]]
+    assert set(by_point) == {consented_id, plain_id}
+    assert by_point[consented_id]["outcome"] == "allow"
+    refused = by_point[plain_id]
     assert (refused["kind"], refused["outcome"]) == ("phone", "deny")
     assert {r["rule"] for r in refused["reasons"]} == {"US.sms_consent"}
     # Named, the answer is the one for that point only.
-    named = await desk.evaluate(placed.account_id, channel="sms", at=at, contact_point_id=ids[plain[-4:]])
+    named = await desk.evaluate(placed.account_id, channel="sms", at=at, contact_point_id=plain_id)
     assert (named["outcome"], named["targets"]) == ("deny", [])
 
 

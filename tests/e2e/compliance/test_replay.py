@@ -24,7 +24,11 @@ from tests.e2e.intake import builders as b
 
 pytestmark = pytest.mark.e2e
 
-PERMIT_TTL = timedelta(minutes=15)  # the service's default (COMPLIANCE_PERMIT_TTL_S)
+PERMIT_TTL = timedelta(minutes=15)
+PROVISIONAL = {
+    "compliance.account_not_yet_known",
+    "compliance.state_not_fresh",
+}  # the service's default (COMPLIANCE_PERMIT_TTL_S)
 
 
 async def stored(pg: asyncpg.Pool, permit_id: str) -> dict[str, Any]:
@@ -116,6 +120,10 @@ async def test_every_stored_decision_replays_to_the_same_answer(desk: Desk, pg: 
     mine = {a["permit_id"]: a for a in answers}
     for permit_id in permit_ids:
         decision = await stored(pg, permit_id)
+        if decision["policy"] == "none":
+            # Deferred before the engine ran: compliance had not caught up with intake yet.
+            assert {r["rule"] for r in decision["reasons"]} <= PROVISIONAL, decision
+            continue
         pack = load_all()[pack_for(decision["snapshot"]["state"]["jurisdiction"])]
         assert decision["policy"] == pack.version_tag
         again = replay(decision)

@@ -13,6 +13,7 @@ import pytest
 from common.testing.travel import TimeTravel
 from tests.e2e.reminders.desk import FINAL, Desk, rules_of
 from tests.e2e.reminders.placements import DAYTIME, placement, steady_zone
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -44,11 +45,18 @@ async def test_a_late_placement_is_spaced_over_days(desk: Desk, pg: asyncpg.Pool
 
     _, latest = await desk.jobs_when(placed.account_id, lambda js: js[1]["state"] in FINAL, timeout_s=90)
     assert latest["state"] == "sent", latest
-    sent = await pg.fetch(
-        "SELECT at FROM compliance.ledger WHERE account_id = $1::uuid AND outcome = 'delivered' ORDER BY at",
-        placed.account_id,
-    )
-    assert len(sent) == 2 and sent[1]["at"] - sent[0]["at"] >= timedelta(days=1), sent
+    sent: list[asyncpg.Record] = []
+
+    async def counted() -> bool:
+        nonlocal sent
+        sent = await pg.fetch(
+            "SELECT at FROM compliance.ledger WHERE account_id = $1::uuid AND outcome = 'delivered' ORDER BY at",
+            placed.account_id,
+        )
+        return len(sent) == 2
+
+    await eventually(counted, timeout_s=60)
+    assert sent[1]["at"] - sent[0]["at"] >= timedelta(days=1), sent
     assert len(await desk.messages_to(home)) == 2
 
 
