@@ -166,7 +166,9 @@ async def test_permits_reserved_for_later_days_count_against_seven_calls_in_seve
 async def test_a_dry_run_without_a_contact_point_answers_for_each_one(desk: Desk) -> None:
     zone = midday_zone()
     placement = b.us_account_placed(timezone=zone)
-    placement["borrower"]["phones"].append({"number": local_mobile(zone), "type": "mobile", "consent_sms": False})
+    placement["borrower"]["phones"].append(
+        {"number": local_mobile(zone), "type": "mobile", "consent_sms": False}
+    )
     placed = await desk.place(placement)
     view = await desk.lender.account(placed.account_id)
     consented_id, plain_id = (p["id"] for p in view["borrower"]["phones"])  # in the order they were placed
