@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import MetaData, text
@@ -43,11 +43,29 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+
+
+def before_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
+    """Run `hook` once, last, in this session's transaction, just before it commits (a write that
+    must come at the end, such as the audit chain's, which serialises every writer while it lasts)."""
+    hooks: dict[str, BeforeCommit] = session.info.setdefault("before_commit", {})
+    hooks.setdefault(key, hook)
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    """Run the hooks registered on this transaction (units of work and consumers call it)."""
+    hooks: dict[str, BeforeCommit] = session.info.pop("before_commit", {})
+    for hook in hooks.values():
+        await hook(session)
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """The one place that commits: the state change and its outbox rows land together or not at all."""
     async with sessions() as session, session.begin():
         yield session
+        await run_before_commit(session)
 
 
 async def ping(engine: AsyncEngine) -> None:

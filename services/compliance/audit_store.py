@@ -1,4 +1,5 @@
-"""The audit trail in PostgreSQL: append (serialised by an advisory lock), verify, export, checkpoint.
+"""The audit trail in PostgreSQL: append (chained at commit under an advisory lock), verify, export,
+checkpoint.
 
 Each row's chain body is `{"tenant", "content_sha256"}`: the chain links digests, the content sits
 beside it. Verify checks both, so changing a row's content, its digest, or its place is found.
@@ -15,6 +16,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import before_commit
 from compliance.domain.audit import (
     GENESIS,
     AuditEntry,
@@ -30,49 +32,47 @@ from compliance.tables import audit_checkpoints, audit_log
 
 # One advisory lock key for the chain head: appends from every replica line up behind it.
 AUDIT_LOCK = 0x636F6D706C61
+_PENDING = "audit_pending"
 
 
 def chain_body(tenant: str, content_sha256: str) -> dict[str, Any]:
     return {"tenant": tenant, "content_sha256": content_sha256}
 
 
-async def append(
-    session: AsyncSession, *, kind: str, tenant: str, content: dict[str, Any], at: datetime
-) -> int:
-    """Add one entry at the head of the chain, inside the caller's transaction; returns its seq."""
-    # The lock is held until commit, so within one transaction the head is the one we wrote last.
-    transaction = id(session.get_transaction())
-    cached = session.info.get("audit_head")
-    if cached is not None and cached[0] == transaction:
-        seq, prev = cached[1] + 1, cached[2]
-    else:
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
-        head = (
-            await session.execute(
-                select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-            )
-        ).first()
-        seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+def append(session: AsyncSession, *, kind: str, tenant: str, content: dict[str, Any], at: datetime) -> None:
+    """Add an entry to the chain in the caller's transaction. Entries are chained and written together
+    just before it commits: the chain's lock, which every writer waits for, is held only for that."""
     raw = canonical_json(content)
-    digest = hashlib.sha256(raw).hexdigest()
-    recorded_at = at.isoformat()
-    entry = entry_hash(
-        seq=seq, prev_hash=prev, kind=kind, recorded_at=recorded_at, body=chain_body(tenant, digest)
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending.append(
+        {
+            "kind": kind,
+            "tenant": tenant,
+            "content": raw.decode(),
+            "content_sha256": hashlib.sha256(raw).hexdigest(),
+            "recorded_at": at.isoformat(),
+        }
     )
-    session.info["audit_head"] = (transaction, seq, entry)
-    await session.execute(
-        insert(audit_log).values(
-            seq=seq,
-            prev_hash=prev,
-            kind=kind,
-            recorded_at=recorded_at,
-            tenant=tenant,
-            content=raw.decode(),
-            content_sha256=digest,
-            hash=entry,
+    before_commit(session, "audit", _write_pending)
+
+
+async def _write_pending(session: AsyncSession) -> None:
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    # Held until commit: the head read next is the head this transaction extends.
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    last = await head(session)
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    rows = []
+    for entry in pending:
+        body = chain_body(entry["tenant"], entry["content_sha256"])
+        digest = entry_hash(
+            seq=seq, prev_hash=prev, kind=entry["kind"], recorded_at=entry["recorded_at"], body=body
         )
-    )
-    return int(seq)
+        rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
+        seq, prev = seq + 1, digest
+    await session.execute(insert(audit_log), rows)
 
 
 async def rows(session: AsyncSession, *, first: int = 1, last: int | None = None) -> AsyncIterator[Any]:

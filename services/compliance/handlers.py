@@ -91,7 +91,7 @@ def _audited(
 ) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
         env = event.envelope
-        await audit_store.append(
+        audit_store.append(
             session,
             kind="event",
             tenant=env.tenant,
@@ -386,7 +386,7 @@ async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequeste
         decided_at=now,
         job_id=d.job_id,
     )
-    await audit_store.append(
+    audit_store.append(
         session, kind="decision", tenant=tenant, content=decided.model_dump(mode="json"), at=now
     )
     await _publish(
@@ -558,7 +558,7 @@ async def _check_permit(
         detail=detail,
         detected_at=now,
     )
-    await audit_store.append(
+    audit_store.append(
         session, kind="violation", tenant=tenant, content=violation.model_dump(mode="json"), at=now
     )
     await _publish(

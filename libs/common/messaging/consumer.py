@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.aio import sleep_unless
 from common.contracts import Contract, UnknownEventTypeError
+from common.db import run_before_commit
 from common.faults import NO_CRASHES, CrashPoints
 from common.logging import bind_trace
 from common.messaging import inbox
@@ -224,6 +225,7 @@ class ConsumerRunner:
                 if fresh:
                     await handler(session, event)
                 outcomes.append((event.envelope.type, fresh))
+            await run_before_commit(session)
         self._crash.reach("consumer.after_apply")
         for ce_type, fresh in outcomes:
             CONSUMED.labels(self.name, ce_type, "applied" if fresh else "duplicate").inc()
