@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -46,18 +47,28 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 
 
-def before_commit(session: AsyncSession, key: str, hook: BeforeCommit) -> None:
-    """Run `hook` once, last, in this session's transaction, just before it commits (a write that
-    must come at the end, such as the audit chain's, which serialises every writer while it lasts)."""
-    hooks: dict[str, BeforeCommit] = session.info.setdefault("before_commit", {})
-    hooks.setdefault(key, hook)
+def before_commit(session: AsyncSession, key: str, hook: BeforeCommit, *, order: int = 0) -> None:
+    """Run `hook` once, last, in this session's transaction, just before it commits: writes that are
+    cheaper together (the outbox rows of a run) or that must come at the end (the audit chain, whose
+    lock serialises every writer while it lasts). Hooks run by `order`, lowest first. A commit that
+    skips the hooks is refused, so no buffered write is ever lost."""
+    hooks: dict[str, tuple[int, BeforeCommit]] = session.info.setdefault("before_commit", {})
+    hooks.setdefault(key, (order, hook))
+    if not session.info.get("before_commit_guarded"):
+        session.info["before_commit_guarded"] = True
+        event.listen(session.sync_session, "before_commit", _refuse_unflushed)
+
+
+def _refuse_unflushed(sync_session: Any) -> None:
+    if sync_session.info.get("before_commit"):
+        raise RuntimeError("commit with writes still buffered: commit through unit_of_work or a consumer")
 
 
 async def run_before_commit(session: AsyncSession) -> None:
     """Run the hooks registered on this transaction (units of work and consumers call it)."""
-    hooks: dict[str, BeforeCommit] = session.info.pop("before_commit", {})
-    for hook in hooks.values():
-        await hook(session)
+    while hooks := session.info.pop("before_commit", {}):
+        for _, hook in sorted(hooks.values(), key=lambda entry: entry[0]):
+            await hook(session)
 
 
 @asynccontextmanager

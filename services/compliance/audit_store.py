@@ -53,7 +53,7 @@ def append(session: AsyncSession, *, kind: str, tenant: str, content: dict[str, 
             "recorded_at": at.isoformat(),
         }
     )
-    before_commit(session, "audit", _write_pending)
+    before_commit(session, "audit", _write_pending, order=100)  # last: it takes the chain's lock
 
 
 async def _write_pending(session: AsyncSession) -> None:

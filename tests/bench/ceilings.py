@@ -13,13 +13,23 @@ import uuid
 from typing import Any
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from common.devstack.layout import Layout
 from common.messaging.producer import make_producer
 from tests.support.kafka import create_topic
 
-PAYLOAD = b'{"request_id": "' + b"r" * 40 + b'", "account_id": "' + b"a" * 36 + b'", "channel": "sms"}' * 3
+# About the size of a permit.requested payload.
+PAYLOAD = orjson.dumps(
+    {
+        "request_id": "r" * 40,
+        "account_id": "a" * 36,
+        "borrower_id": "b" * 36,
+        "channel": "sms",
+        "note": "x" * 150,
+    }
+)
 
 
 async def consume_loop(*, events: int = 20_000, partitions: int = 12) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from common.devstack.layout import Layout
-from tests.bench import decisions, intake_bulk, payment_stop, pipeline
+from tests.bench import ceilings, decisions, intake_bulk, payment_stop, pipeline
 
 # Bulk intake last: its 100,000 placements flood the other services for minutes afterwards.
 ALL = ("decisions", "pipeline", "payment_stop", "intake_bulk")
+# The figures compared with the minimal consume loop measured in the same run.
+AGAINST_LOOP = {"decisions": "decisions_per_s", "pipeline": "decided_per_s"}
 
 
 def _table(title: str, result: dict[str, Any]) -> list[str]:
@@ -35,6 +37,7 @@ def _table(title: str, result: dict[str, Any]) -> list[str]:
 
 
 TITLES = {
+    "ceiling": "Ceiling: the minimal consume, one transaction (inbox, result, outbox), commit loop",
     "intake_bulk": "Bulk intake: NDJSON placements into PostgreSQL and the outbox, next to raw COPY (target 20,000/s)",
     "decisions": "Compliance decisions through Kafka with the ledger and audit in PostgreSQL (target 10,000/s)",
     "pipeline": "Placements to decided first-reminder permits (target 100,000 in 60 s)",
@@ -49,6 +52,10 @@ async def main(args: argparse.Namespace) -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
+    if any(name in AGAINST_LOOP for name in chosen):
+        print("running the consume-loop ceiling ...", flush=True)
+        results["ceiling"] = await ceilings.consume_loop(events=args.ceiling_events)
+        print(json.dumps(results["ceiling"]), flush=True)
     for name in chosen:
         print(f"running {name} ...", flush=True)
         if name == "intake_bulk":
@@ -59,8 +66,13 @@ async def main(args: argparse.Namespace) -> None:
             results[name] = await pipeline.run(accounts=args.pipeline_accounts)
         elif name == "payment_stop":
             results[name] = await payment_stop.run(payments=args.payments, background_per_s=args.background)
+        if name in AGAINST_LOOP:
+            figure = results[name][AGAINST_LOOP[name]]
+            results[name]["ratio_to_consume_loop"] = round(figure / results["ceiling"]["per_s"], 3)
         print(json.dumps(results[name]), flush=True)
     lines = ["# Benchmark report", "", f"- when: {results['when']}", f"- machine: {results['machine']}", ""]
+    if "ceiling" in results:
+        lines += _table(TITLES["ceiling"], results["ceiling"])
     for name in chosen:
         lines += _table(TITLES[name], results[name])
     out = layout.devstack / "bench"
@@ -77,6 +89,7 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, default=100_000, help="bulk intake size")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--decisions", type=int, default=5_000)
+    parser.add_argument("--ceiling-events", type=int, default=20_000)
     parser.add_argument("--pipeline-accounts", type=int, default=5_000)
     parser.add_argument("--payments", type=int, default=30)
     parser.add_argument(

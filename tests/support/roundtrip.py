@@ -50,6 +50,25 @@ class HandlerFailedError(RuntimeError):
     pass
 
 
+def batch_sink_router(*, failing_seq: int | None = None, seen: list[int] | None = None) -> EventRouter:
+    """The sink with a batch handler: one call (and one insert) per run of pings; `seen` collects the
+    size of every run it was handed."""
+    router = EventRouter()
+
+    @router.on_batch("test.ping")
+    async def apply_pings(session: AsyncSession, events: list[Event[Ping]]) -> None:
+        if seen is not None:
+            seen.append(len(events))
+        if any(e.data.seq == failing_seq for e in events):
+            raise HandlerFailedError(f"handler refuses seq {failing_seq}")
+        await session.execute(
+            insert(effects),
+            [{"event_id": e.envelope.id, "seq": e.data.seq, "consumer": "sink"} for e in events],
+        )
+
+    return router
+
+
 def sink_router(*, failing_seq: int | None = None) -> EventRouter:
     router = EventRouter()
 

@@ -8,9 +8,10 @@ retried without limit, so an outage stalls the partition instead of dead-letteri
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -33,31 +34,52 @@ from common.messaging.producer import make_producer
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+# Takes every event of one type that came in a row from a partition, oldest first, already claimed.
+BatchHandler = Callable[[AsyncSession, list[Event[Any]]], Awaitable[None]]
 
 CONSUMED = Counter("events_consumed_total", "Events read by consumers", ["consumer", "type", "outcome"])
 
 
 class EventRouter:
-    """Handlers grouped like HTTP routers: one async function per event type."""
+    """Handlers grouped like HTTP routers: one async function per event type, either for one event
+    (`on`) or for the whole run of consecutive events of that type in a partition (`on_batch`)."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._batch: dict[str, BatchHandler] = {}
 
     def on(self, ce_type: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            if ce_type in self._handlers:
-                raise ValueError(f"{ce_type} already has a handler")
+            self._refuse_twice(ce_type)
             self._handlers[ce_type] = handler
             return handler
 
         return register
 
+    def on_batch(self, ce_type: str) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a handler of runs: same guarantees (a failing run is retried event by event, so a
+        poison event is isolated and dead-lettered alone), one call for many events."""
+
+        def register(handler: BatchHandler) -> BatchHandler:
+            self._refuse_twice(ce_type)
+            self._batch[ce_type] = handler
+            return handler
+
+        return register
+
+    def _refuse_twice(self, ce_type: str) -> None:
+        if ce_type in self._handlers or ce_type in self._batch:
+            raise ValueError(f"{ce_type} already has a handler")
+
     def handler_for(self, ce_type: str) -> Handler | None:
         return self._handlers.get(ce_type)
 
+    def batch_handler_for(self, ce_type: str) -> BatchHandler | None:
+        return self._batch.get(ce_type)
+
     @property
     def types(self) -> frozenset[str]:
-        return frozenset(self._handlers)
+        return frozenset(self._handlers) | frozenset(self._batch)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -169,7 +191,7 @@ class ConsumerRunner:
     async def _process_chunk(self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event) -> None:
         """Apply a run of one partition's records in one transaction (one commit, one fsync); if any
         of them fails, fall back to one transaction per record so only the bad one is dead-lettered."""
-        work: list[tuple[ConsumerRecord[bytes, bytes], Event[Contract], Handler]] = []
+        work: list[Work] = []
         for record in records:
             item = await self._prepare(record, stop)
             if item is not None:
@@ -181,7 +203,7 @@ class ConsumerRunner:
 
     async def _prepare(
         self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event
-    ) -> tuple[Event[Contract], Handler] | None:
+    ) -> tuple[Event[Contract], Handler | BatchHandler] | None:
         try:
             event = decode(record.headers, record.value)
         except (EnvelopeError, UnknownEventTypeError, PayloadError) as exc:
@@ -190,15 +212,15 @@ class ConsumerRunner:
             )
             await self._dead_letter(record, reason, exc, stop)
             return None
-        handler = self._router.handler_for(event.envelope.type)
+        ce_type = event.envelope.type
+        handler: Handler | BatchHandler | None = self._router.handler_for(ce_type)
+        handler = handler or self._router.batch_handler_for(ce_type)
         if handler is None:
-            CONSUMED.labels(self.name, event.envelope.type, "ignored").inc()
+            CONSUMED.labels(self.name, ce_type, "ignored").inc()
             return None
         return event, handler
 
-    async def _apply_together(
-        self, work: list[tuple[ConsumerRecord[bytes, bytes], Event[Contract], Handler]], stop: asyncio.Event
-    ) -> bool:
+    async def _apply_together(self, work: list[Work], stop: asyncio.Event) -> bool:
         """True when the whole run was applied; False sends the caller to record-by-record."""
         attempt = 0
         while True:
@@ -213,18 +235,18 @@ class ConsumerRunner:
                     return False
                 await self._wait_out_outage(exc, attempt, stop)
 
-    async def _commit_run(
-        self, work: list[tuple[ConsumerRecord[bytes, bytes], Event[Contract], Handler]]
-    ) -> None:
-        """Claim and apply every record of the run in one transaction, then count them."""
-        outcomes = []
+    async def _commit_run(self, work: list[Work]) -> None:
+        """Claim and apply every record of the run in one transaction, then count them. Consecutive
+        events of a type with a batch handler are claimed in one statement and handled in one call."""
+        outcomes: list[tuple[str, bool]] = []
         async with self._sessions() as session, session.begin():
-            for record, event, handler in work:
-                bind_trace(event.envelope.traceparent)
-                fresh = await self._claim(session, record, event)
-                if fresh:
-                    await handler(session, event)
-                outcomes.append((event.envelope.type, fresh))
+            for group in _runs_of(work, self._router):
+                bind_trace(group[0][1].envelope.traceparent)
+                batch = self._router.batch_handler_for(group[0][1].envelope.type)
+                if batch is None:
+                    outcomes.append(await self._apply_one(session, group[0]))
+                else:
+                    outcomes += await self._apply_batch(session, group, batch)
             await run_before_commit(session)
         self._crash.reach("consumer.after_apply")
         for ce_type, fresh in outcomes:
@@ -235,6 +257,38 @@ class ConsumerRunner:
         await sleep_unless(stop, min(self._backoff * 2 ** min(attempt, 5), 5.0))
         if stop.is_set():
             raise exc
+
+    async def _apply_one(self, session: AsyncSession, item: Work) -> tuple[str, bool]:
+        record, event, handler = item
+        fresh = await self._claim(session, record, event)
+        if fresh:
+            await cast(Handler, handler)(session, event)
+        return event.envelope.type, fresh
+
+    async def _apply_batch(
+        self, session: AsyncSession, group: list[Work], handler: BatchHandler
+    ) -> list[tuple[str, bool]]:
+        fresh = await self._claim_run(session, group)
+        if fresh:
+            await handler(session, [event for _, event, _ in fresh])
+        applied = {id(item) for item in fresh}
+        return [(item[1].envelope.type, id(item) in applied) for item in group]
+
+    async def _claim_run(self, session: AsyncSession, group: list[Work]) -> list[Work]:
+        """Claim a run of events in one statement; returns the items to apply, oldest first. An event
+        applied before, or seen twice in the run, is applied once: the later copies are duplicates."""
+        first: dict[uuid.UUID, Work] = {}
+        for item in group:
+            first.setdefault(item[1].envelope.id, item)
+        claimed = await inbox.claim_many(
+            session,
+            self._inbox,
+            consumer=self.name,
+            events=[
+                (e.envelope.id, e.envelope.type, r.topic, r.partition, r.offset) for r, e, _ in first.values()
+            ],
+        )
+        return [item for event_id, item in first.items() if event_id in claimed]
 
     async def _claim(
         self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], event: Event[Contract]
@@ -254,7 +308,7 @@ class ConsumerRunner:
         self,
         record: ConsumerRecord[bytes, bytes],
         event: Event[Contract],
-        handler: Handler,
+        handler: Handler | BatchHandler,
         stop: asyncio.Event,
     ) -> None:
         attempt = 0
@@ -312,6 +366,23 @@ class ConsumerRunner:
             offset=record.offset,
             error=type(exc).__name__,
         )
+
+
+Work = tuple[ConsumerRecord[bytes, bytes], Event[Contract], "Handler | BatchHandler"]
+
+
+def _runs_of(work: list[Work], router: EventRouter) -> list[list[Work]]:
+    """Split a partition's run into what is applied together: each event with a one-event handler on
+    its own, consecutive events of one batch-handled type as one group (order is kept)."""
+    groups: list[list[Work]] = []
+    for item in work:
+        ce_type = item[1].envelope.type
+        batched = router.batch_handler_for(ce_type) is not None
+        if batched and groups and groups[-1][0][1].envelope.type == ce_type:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
 
 
 def _is_outage(exc: BaseException) -> bool:

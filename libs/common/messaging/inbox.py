@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
@@ -35,3 +36,35 @@ async def claim(
         .returning(inbox.c.event_id)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def claim_many(
+    session: AsyncSession,
+    inbox: Table,
+    *,
+    consumer: str,
+    events: Sequence[tuple[uuid.UUID, str, str, int, int]],
+) -> set[uuid.UUID]:
+    """Record a run of (ce_id, type, topic, partition, offset) as applied by `consumer` in one
+    statement; returns the ce_ids no earlier transaction had applied."""
+    if not events:
+        return set()
+    stmt = (
+        insert(inbox)
+        .values(
+            [
+                {
+                    "consumer": consumer,
+                    "event_id": i,
+                    "ce_type": t,
+                    "topic": topic,
+                    "partition": p,
+                    "offset": o,
+                }
+                for i, t, topic, p, o in events
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
+    return {row.event_id for row in await session.execute(stmt)}

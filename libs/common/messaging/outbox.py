@@ -11,6 +11,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.contracts import Contract, type_of
+from common.db import before_commit
 from common.messaging.envelope import Envelope, encode_payload, new_envelope
 
 
@@ -52,12 +53,26 @@ def outbox_row(event: OutgoingEvent, *, source: str) -> dict[str, object]:
 async def enqueue(
     session: AsyncSession, outbox: Table, events: Sequence[OutgoingEvent], *, source: str
 ) -> list[uuid.UUID]:
-    """Add events to the outbox inside the caller's transaction; returns their ce_ids."""
+    """Add events to the outbox inside the caller's transaction; returns their ce_ids.
+
+    The rows are written together just before the transaction commits (one statement for a whole run
+    of events), in the order they were added."""
     if not events:
         return []
     rows = [outbox_row(e, source=source) for e in events]
-    await session.execute(insert(outbox), rows)
+    pending: dict[str, tuple[Table, list[dict[str, object]]]] = session.info.setdefault(_PENDING, {})
+    pending.setdefault(outbox.fullname, (outbox, []))[1].extend(rows)
+    before_commit(session, "outbox", _write_pending)
     return [r["event_id"] for r in rows]  # type: ignore[misc]
+
+
+_PENDING = "outbox_pending"
+
+
+async def _write_pending(session: AsyncSession) -> None:
+    pending: dict[str, tuple[Table, list[dict[str, object]]]] = session.info.pop(_PENDING, {})
+    for table, rows in pending.values():
+        await session.execute(insert(table), rows)
 
 
 @dataclass(frozen=True)
