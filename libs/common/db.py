@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -31,13 +32,21 @@ def make_metadata(schema: str) -> MetaData:
 
 def make_engine(database_url: str, *, pool_size: int = 10, application_name: str) -> AsyncEngine:
     """An engine for one service role; the role's privileges keep it inside its own schema."""
+    # No pre-ping (three round trips a checkout): a connection lost to a database restart fails its
+    # statement, consumers and loops retry it as an outage, and the API answers 503 once.
     return create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": application_name}},
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
+
+
+def _json_text(value: Any) -> str:
+    """JSONB parameters through orjson (several times faster than the standard library's encoder)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

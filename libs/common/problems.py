@@ -6,10 +6,14 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -98,6 +102,24 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             errors=field_errors(exc.errors()),
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A pooled connection the database dropped (a restart): the next try gets a fresh one.
+        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+            return problem_response(
+                503,
+                "the database is not reachable right now; try again",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        log.exception("database error", path=request.url.path)
+        return problem_response(500, "internal error", instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", path=request.url.path, error=type(exc).__name__)
+        return problem_response(500, "internal error", instance=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
