@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import timezone as fixed_offset
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.support.zones import BY_ZONE, local_mobile
 
@@ -34,8 +35,11 @@ def now_iso(offset_hours: int = 8) -> str:
     )
 
 
-def past_due_date(days: int = 45) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+def past_due_date(days: int = 45, zone: str | None = None) -> str:
+    """The due date `days` ago by the calendar in `zone` (where the borrower is, so their DPD is `days`
+    whatever the hour: on Niue it is still yesterday for eleven hours of every UTC day)."""
+    today = datetime.now(ZoneInfo(zone)).date() if zone else datetime.now(UTC).date()
+    return (today - timedelta(days=days)).isoformat()
 
 
 def cn_national_id(birth: date, sequence: str = "002") -> str:
@@ -116,7 +120,7 @@ def account_placed(
             "currency": "CNY",
             "amount_due_minor": amount_due_minor,
             "principal_minor": 1_000_000,
-            "due_date": past_due_date(),
+            "due_date": past_due_date(45, timezone or "Asia/Shanghai"),
             "jurisdiction": "CN",
         },
         "borrower": borrower,
@@ -169,7 +173,7 @@ def us_account_placed(
             "currency": "USD",
             "amount_due_minor": 250_000,
             "principal_minor": 200_000,
-            "due_date": past_due_date(90),
+            "due_date": past_due_date(90, timezone),
             "jurisdiction": jurisdiction,
         },
         "borrower": borrower,
@@ -208,7 +212,7 @@ def gb_account_placed(*, timezone: str | None = None) -> dict[str, Any]:
             "currency": "GBP",
             "amount_due_minor": 120_000,
             "principal_minor": 100_000,
-            "due_date": past_due_date(30),
+            "due_date": past_due_date(30, timezone),
             "jurisdiction": "GB",
         },
         "borrower": borrower,
