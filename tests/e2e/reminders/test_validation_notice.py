@@ -21,12 +21,17 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "October", "November", "December")  # fmt: skip
 
 
-def us_daytime() -> tuple[str, str]:
-    """A US state where it is daytime now, or the first one to reach its morning."""
-    for jurisdiction, zone in US_ZONES:
-        if local_hour(zone) in DAYTIME:
-            return jurisdiction, zone
-    return US_ZONES[0]
+async def us_daytime(travel: TimeTravel) -> tuple[str, str]:
+    """A US state where it is daytime for the stack: from 06:00 to 14:00 UTC it is night in every
+    state, and then the stack's clocks move on to the first hour it is day in one of them."""
+    for hours in range(24):
+        at = travel.now() + timedelta(hours=hours)
+        for jurisdiction, zone in US_ZONES:
+            if local_hour(zone, at) in DAYTIME:
+                if hours:
+                    await travel.by(timedelta(hours=hours))
+                return jurisdiction, zone
+    raise AssertionError("no US zone reads daytime in the next 24 hours")
 
 
 def long_date(day: date) -> str:
@@ -54,7 +59,7 @@ async def compliance_saw(desk: Desk, placed: Placed) -> dict[str, Any]:
 async def test_the_notice_goes_first_by_email_and_collection_goes_on_past_day_five(
     desk: Desk, travel: TimeTravel
 ) -> None:
-    home = placement(*us_daytime())
+    home = placement(*await us_daytime(travel))
     placed = await desk.place(home)
 
     notice = await notice_sent(desk, placed)
@@ -97,8 +102,10 @@ async def test_the_notice_goes_first_by_email_and_collection_goes_on_past_day_fi
     assert "US.validation_notice" not in rules_of(verdict), verdict
 
 
-async def test_without_email_consent_the_notice_is_a_letter_in_the_borrowers_language(desk: Desk) -> None:
-    home = placement(*us_daytime())
+async def test_without_email_consent_the_notice_is_a_letter_in_the_borrowers_language(
+    desk: Desk, travel: TimeTravel
+) -> None:
+    home = placement(*await us_daytime(travel))
     for email in home.event["borrower"]["emails"]:
         email["consent"] = False
     home.event["borrower"]["language"] = "es-US"
@@ -122,8 +129,8 @@ async def test_without_email_consent_the_notice_is_a_letter_in_the_borrowers_lan
     assert (await compliance_saw(desk, placed))["period_ends"] is not None
 
 
-async def test_no_other_channel_can_be_the_notice(desk: Desk) -> None:
-    placed = await desk.place(placement(*us_daytime()))
+async def test_no_other_channel_can_be_the_notice(desk: Desk, travel: TimeTravel) -> None:
+    placed = await desk.place(placement(*await us_daytime(travel)))
     await notice_sent(desk, placed)
     for channel in ("voice_call", "sms", "push"):
         verdict = await desk.evaluate(placed.account_id, channel=channel, purpose="validation_notice")
@@ -131,8 +138,8 @@ async def test_no_other_channel_can_be_the_notice(desk: Desk) -> None:
         assert "US.validation_notice_media" in rules_of(verdict), verdict
 
 
-async def test_a_dispute_stops_collection_but_not_the_notice(desk: Desk) -> None:
-    home = placement(*us_daytime())
+async def test_a_dispute_stops_collection_but_not_the_notice(desk: Desk, travel: TimeTravel) -> None:
+    home = placement(*await us_daytime(travel))
     # The borrower's e-mail is not usable and the lender disputes before anything went out.
     placed = await desk.place(home)
     dispute = {"received_at": b.now_iso(-5), "written": True, "reason": "not mine"}
@@ -149,8 +156,8 @@ async def test_a_dispute_stops_collection_but_not_the_notice(desk: Desk) -> None
     assert state["dispute"]["written"] is True
 
 
-async def test_only_ops_and_compliance_see_the_jobs(desk: Desk) -> None:
-    placed = await desk.place(placement(*us_daytime()))
+async def test_only_ops_and_compliance_see_the_jobs(desk: Desk, travel: TimeTravel) -> None:
+    placed = await desk.place(placement(*await us_daytime(travel)))
     lender = await desk.http.reminders.get(
         f"/v1/accounts/{placed.account_id}/reminders", headers=desk.headers(Role.LENDER)
     )
