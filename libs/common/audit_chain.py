@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -53,10 +53,14 @@ class Checkpoint:
 
 
 def canonical_json(obj: object) -> bytes:
-    """Sorted keys, no whitespace, UTF-8 without escapes; datetimes must already be strings."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    """Sorted keys, no whitespace, UTF-8 without escapes; datetimes must already be strings.
+
+    Byte for byte what `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes
+    for every value without floats (a unit test holds it to that; audited content has none, money is
+    integer minor units), several times faster."""
+    return orjson.dumps(
+        obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    )
 
 
 def entry_hash(*, seq: int, prev_hash: str, kind: str, recorded_at: str, body: dict[str, Any]) -> str:
@@ -215,7 +219,7 @@ class _ExportReader:
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw)
+                record = orjson.loads(raw)
                 if self.checkpoint is not None:
                     raise ValueError("data after the checkpoint")
                 if not isinstance(record, dict):

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.db import before_commit
+from common.db import before_commit, copy_rows
 from compliance.domain.audit import (
     GENESIS,
     AuditEntry,
@@ -70,9 +70,23 @@ async def _write_pending(session: AsyncSession) -> None:
         digest = entry_hash(
             seq=seq, prev_hash=prev, kind=entry["kind"], recorded_at=entry["recorded_at"], body=body
         )
-        rows.append({**entry, "seq": seq, "prev_hash": prev, "hash": digest})
+        rows.append(
+            (
+                seq,
+                prev,
+                entry["kind"],
+                entry["recorded_at"],
+                entry["tenant"],
+                entry["content"],
+                entry["content_sha256"],
+                digest,
+            )
+        )
         seq, prev = seq + 1, digest
-    await session.execute(insert(audit_log), rows)
+    await copy_rows(session, audit_log, _COLUMNS, rows)
+
+
+_COLUMNS = ("seq", "prev_hash", "kind", "recorded_at", "tenant", "content", "content_sha256", "hash")
 
 
 async def rows(session: AsyncSession, *, first: int = 1, last: int | None = None) -> AsyncIterator[Any]:

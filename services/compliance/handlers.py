@@ -14,21 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import common.contracts.contact as k
 import common.contracts.intake as c
 from common.clock import Clock
-from common.messaging.consumer import EventRouter
+from common.messaging.consumer import BatchHandler, EventRouter
 from common.messaging.envelope import Event
 from common.messaging.outbox import Publisher
-from compliance import audit_store
+from compliance import audit_store, decisions
 from compliance import repository as repo
-from compliance.domain.engine import evaluate
-from compliance.domain.model import Decision, PermitRequest, Reason
-from compliance.domain.packs import Pack, pack_for
+from compliance.domain.packs import Pack
 from compliance.tables import outbox
-from compliance.views import ledger_from_rows, snapshot, state_from_rows
 
 SOURCE = "compliance"
-# A request for an account whose placement (or latest intake event) compliance has not read yet is
-# deferred this long, not decided on what compliance knew before.
-NOT_YET_KNOWN_RETRY = timedelta(seconds=2)
 # Purposes whose delivery compliance remembers per account, for the rules that need a notice first.
 NOTICE_PURPOSES = frozenset(
     {
@@ -65,7 +59,6 @@ def build_router(deps: Deps) -> EventRouter:
         "hold.cleared": _hold_cleared,
         "borrower.contact_changed": _contact_changed,
         "borrower.preferences_changed": _preferences,
-        "permit.requested": _permit_requested,
         "contact.attempted": _contact_attempted,
         "optout.received": _opted_out,
     }
@@ -83,28 +76,44 @@ def build_router(deps: Deps) -> EventRouter:
     )
     for ce_type in (*effects, *audited_only):
         router.on(ce_type)(_audited(effects.get(ce_type), deps))
+    router.on_batch("permit.requested")(_audited_run(_permits_requested, deps))
     return router
+
+
+def _audit_event(session: AsyncSession, event: Event[Any], deps: Deps) -> None:
+    env = event.envelope
+    audit_store.append(
+        session,
+        kind="event",
+        tenant=env.tenant,
+        content={
+            "ce_id": str(env.id),
+            "ce_type": env.type,
+            "ce_source": env.source,
+            "ce_time": env.time.isoformat(),
+            "ce_subject": env.subject,
+            "data": event.data.model_dump(mode="json"),
+        },
+        at=deps.clock.now(),
+    )
+
+
+def _audited_run(
+    effect: Callable[[AsyncSession, list[Event[Any]], Deps], Awaitable[None]], deps: Deps
+) -> BatchHandler:
+    async def handle(session: AsyncSession, events: list[Event[Any]]) -> None:
+        for event in events:
+            _audit_event(session, event, deps)
+        await effect(session, events, deps)
+
+    return handle
 
 
 def _audited(
     effect: Callable[[AsyncSession, Event[Any], Deps], Awaitable[None]] | None, deps: Deps
 ) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
-        env = event.envelope
-        audit_store.append(
-            session,
-            kind="event",
-            tenant=env.tenant,
-            content={
-                "ce_id": str(env.id),
-                "ce_type": env.type,
-                "ce_source": env.source,
-                "ce_time": env.time.isoformat(),
-                "ce_subject": env.subject,
-                "data": event.data.model_dump(mode="json"),
-            },
-            at=deps.clock.now(),
-        )
+        _audit_event(session, event, deps)
         if effect is not None:
             await effect(session, event, deps)
         if isinstance(event.data, c.IntakeEvent) and event.data.seq:
@@ -268,108 +277,50 @@ async def _opted_out(session: AsyncSession, event: Event[k.OptOutReceived], deps
     await repo.update_borrower(session, borrower_id, channel_opt_outs=outs)
 
 
-async def decide(
-    session: AsyncSession, request: PermitRequest, *, account: Any, borrower: Any, deps: Deps, tenant: str
-) -> tuple[Decision, dict[str, Any]]:
-    """Evaluate one request against the borrower's state and ledger (the caller holds the row lock)."""
-    state = state_from_rows(account, borrower, tenant_allows_visits=tenant in deps.visit_tenants)
-    ledger = ledger_from_rows(
-        await repo.attempts(session, account.borrower_id, until=request.at),
-        reserved=await repo.outstanding_permits(session, account.borrower_id, at=request.at),
-    )
-    pack = deps.packs[pack_for(account.jurisdiction)]
-    return evaluate(request, state, ledger, pack, permit_ttl=deps.permit_ttl), snapshot(
-        request, state, ledger
-    )
-
-
-def provisional(now: datetime, rule: str, message: str) -> Decision:
-    """A deferral for a request compliance cannot decide yet: it would be deciding on old state."""
-    return Decision(
-        outcome="defer",
-        not_before=now + NOT_YET_KNOWN_RETRY,
-        expires_at=None,
-        reasons=[Reason(rule=rule, message=message, citation="")],
-        policy="none",
-        evaluated_rules=[],
-    )
-
-
-def not_yet_known(borrower: Any, account: Any, intake_seq: int | None, now: datetime) -> Decision | None:
-    """Why compliance may not decide now (its view lags what the requester saw), or None."""
-    if account is None or borrower is None:
-        return provisional(
-            now, "compliance.account_not_yet_known", "compliance has not read this account's placement yet"
-        )
-    if intake_seq is not None and borrower.intake_seq < intake_seq:
-        return provisional(
-            now,
-            "compliance.state_not_fresh",
-            f"compliance has applied the borrower's intake events up to {borrower.intake_seq}, "
-            f"the requester saw {intake_seq}: decided once it has caught up",
-        )
-    return None
-
-
-def permit_request(d: Any, *, account_id: str, borrower_id: str, at: datetime) -> PermitRequest:
-    """The engine's request from a permit.requested payload or a dry run's body."""
-    return PermitRequest(
-        account_id=account_id,
-        borrower_id=borrower_id,
-        channel=d.channel,
-        recipient=d.recipient,
-        at=at,
-        autodialed=d.autodialed,
-        prerecorded=d.prerecorded,
-        purpose=d.purpose,
-        contact_point_id=d.contact_point_id,
-        third_party_id=d.third_party_id,
-        crew_size=d.crew_size,
-        recording=d.recording,
-        id_shown=d.id_shown,
-    )
-
-
-async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequested], deps: Deps) -> None:
-    d = event.data
-    tenant = event.envelope.tenant
-    prior = await repo.decision_by_request(session, d.request_id)
-    if prior is not None:
-        return  # already answered; the requester has that permit.decided
-    account_id, borrower_id = _ids(d)
+async def _permits_requested(
+    session: AsyncSession, events: list[Event[k.PermitRequested]], deps: Deps
+) -> None:
+    """Decide a run of requests: one read per table, the engine in memory, one write per table."""
+    seen = await repo.decided_requests(session, [e.data.request_id for e in events])
+    todo: list[Event[k.PermitRequested]] = []
+    for event in events:
+        if event.data.request_id not in seen:  # an answered request keeps its answer
+            seen.add(event.data.request_id)
+            todo.append(event)
+    if not todo:
+        return
     now = deps.clock.now()
+    bench = await decisions.load(
+        session,
+        packs=deps.packs,
+        permit_ttl=deps.permit_ttl,
+        visit_tenants=deps.visit_tenants,
+        account_ids=[uuid.UUID(e.data.account_id) for e in todo],
+        borrower_ids=[uuid.UUID(e.data.borrower_id) for e in todo],
+        instants=[max(e.data.at, now) for e in todo],
+        lock=True,
+    )
+    rows = [await _decide_one(session, bench, event, now=now) for event in todo]
+    await repo.insert_decisions(session, rows)
+
+
+async def _decide_one(
+    session: AsyncSession, bench: decisions.Bench, event: Event[k.PermitRequested], *, now: datetime
+) -> dict[str, Any]:
+    """One request of the run: decided, its permit.decided published, its audit entry appended."""
+    d, tenant = event.data, event.envelope.tenant
+    account_id, borrower_id = _ids(d)
     at = max(d.at, now)
-    borrower = await repo.borrower(session, borrower_id, lock=True)
-    account = await repo.account(session, account_id)
-    decision = not_yet_known(borrower, account, d.intake_seq, now)
+    account, borrower = bench.accounts.get(account_id), bench.borrowers.get(borrower_id)
+    decision = decisions.not_yet_known(borrower, account, d.intake_seq, now)
+    snap: dict[str, Any]
     if decision is None:
-        request = permit_request(d, account_id=d.account_id, borrower_id=d.borrower_id, at=at)
-        decision, snap = await decide(
-            session, request, account=account, borrower=borrower, deps=deps, tenant=tenant
-        )
+        request = decisions.permit_request(d, account_id=d.account_id, borrower_id=d.borrower_id, at=at)
+        decision, snap = bench.decide(request, account, borrower)
     else:
         snap = {"request": {"account_id": d.account_id}, "state": None, "ledger": []}
     reasons = [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in decision.reasons]
     permit_id = uuid.uuid4()
-    await repo.insert_decision(
-        session,
-        permit_id=permit_id,
-        request_id=d.request_id,
-        tenant=tenant,
-        account_id=account_id,
-        borrower_id=borrower_id,
-        requester=d.requester,
-        channel=d.channel,
-        request={**d.model_dump(mode="json"), "at": at.isoformat()},
-        outcome=decision.outcome,
-        not_before=decision.not_before,
-        expires_at=decision.expires_at,
-        reasons=reasons,
-        evaluated_rules=decision.evaluated_rules,
-        policy=decision.policy,
-        snapshot=snap,
-        decided_at=now,
-    )
     decided = k.PermitDecided(
         permit_id=str(permit_id),
         request_id=d.request_id,
@@ -397,6 +348,24 @@ async def _permit_requested(session: AsyncSession, event: Event[k.PermitRequeste
         account_id=account_id,
         traceparent=event.envelope.traceparent,
     )
+    return {
+        "permit_id": permit_id,
+        "request_id": d.request_id,
+        "tenant": tenant,
+        "account_id": account_id,
+        "borrower_id": borrower_id,
+        "requester": d.requester,
+        "channel": d.channel,
+        "request": {**d.model_dump(mode="json"), "at": at.isoformat()},
+        "outcome": decision.outcome,
+        "not_before": decision.not_before,
+        "expires_at": decision.expires_at,
+        "reasons": reasons,
+        "evaluated_rules": decision.evaluated_rules,
+        "policy": decision.policy,
+        "snapshot": snap,
+        "decided_at": now,
+    }
 
 
 _publish = Publisher(outbox=outbox, topic=k.COMPLIANCE_TOPIC, source=SOURCE).publish

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import copy_rows, json_text
 from compliance.tables import accounts, borrowers, decisions, ledger, violations
 
 # Long enough for the widest rule window (US-MA: one visit per 30 days) plus quiet-hour slack.
@@ -35,6 +37,98 @@ async def borrower(session: AsyncSession, borrower_id: uuid.UUID, *, lock: bool 
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).first()
+
+
+async def borrowers_by_id(
+    session: AsyncSession, borrower_ids: Sequence[uuid.UUID], *, lock: bool = False
+) -> dict[uuid.UUID, Any]:
+    """Borrowers by id; locked in id order, so runs of different consumers never deadlock."""
+    if not borrower_ids:
+        return {}
+    stmt = (
+        select(borrowers).where(borrowers.c.borrower_id.in_(borrower_ids)).order_by(borrowers.c.borrower_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return {r.borrower_id: r for r in await session.execute(stmt)}
+
+
+async def accounts_by_id(session: AsyncSession, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not account_ids:
+        return {}
+    rows = await session.execute(select(accounts).where(accounts.c.account_id.in_(account_ids)))
+    return {r.account_id: r for r in rows}
+
+
+async def attempts_of(
+    session: AsyncSession, borrower_ids: Sequence[uuid.UUID], *, since: datetime, until: datetime
+) -> list[Any]:
+    """The ledger rows of these borrowers in (since, until + 1 day], oldest first."""
+    stmt = (
+        select(ledger)
+        .where(
+            ledger.c.borrower_id.in_(borrower_ids),
+            ledger.c.at > since,
+            ledger.c.at <= until + timedelta(days=1),
+        )
+        .order_by(ledger.c.at)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def outstanding_permits_of(
+    session: AsyncSession, borrower_ids: Sequence[uuid.UUID], *, at: datetime
+) -> list[Any]:
+    """Allowed permits of these borrowers not used yet and not expired at `at`."""
+    stmt = select(
+        decisions.c.borrower_id,
+        decisions.c.request,
+        decisions.c.channel,
+        decisions.c.account_id,
+        decisions.c.expires_at,
+    ).where(
+        decisions.c.borrower_id.in_(borrower_ids),
+        decisions.c.outcome == "allow",
+        decisions.c.used_at.is_(None),
+        decisions.c.expires_at > at,
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def decided_requests(session: AsyncSession, request_ids: Sequence[str]) -> set[str]:
+    if not request_ids:
+        return set()
+    stmt = select(decisions.c.request_id).where(decisions.c.request_id.in_(request_ids))
+    return {r.request_id for r in await session.execute(stmt)}
+
+
+_DECISION_COLUMNS = (
+    "permit_id",
+    "request_id",
+    "tenant",
+    "account_id",
+    "borrower_id",
+    "requester",
+    "channel",
+    "request",
+    "outcome",
+    "not_before",
+    "expires_at",
+    "reasons",
+    "evaluated_rules",
+    "policy",
+    "snapshot",
+    "decided_at",
+)
+_JSON_COLUMNS = frozenset({"request", "reasons", "evaluated_rules", "snapshot"})
+
+
+async def insert_decisions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """A run's decisions in one COPY."""
+    records = [
+        tuple(json_text(row[c]) if c in _JSON_COLUMNS else row[c] for c in _DECISION_COLUMNS) for row in rows
+    ]
+    await copy_rows(session, decisions, _DECISION_COLUMNS, records)
 
 
 async def update_account(session: AsyncSession, account_id: uuid.UUID, **values: Any) -> None:

@@ -3,8 +3,8 @@ that let a stored decision be replayed exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -72,60 +72,81 @@ def _consent(stored: dict[str, Any]) -> Consent:
     )
 
 
+def attempt_from_row(r: Any) -> Attempt:
+    """A recorded attempt (outbound or inbound) of the ledger table."""
+    return Attempt(
+        at=r.at,
+        channel=r.channel,
+        outcome=r.outcome,
+        contact_point_id=r.contact_point_id,
+        account_id=str(r.account_id),
+        borrower_id=str(r.borrower_id),
+        recipient=r.recipient,
+        direction=r.direction,
+        purpose=r.purpose,
+        third_party_id=r.third_party_id,
+    )
+
+
+def reserved_from_row(p: Any) -> Attempt:
+    """An allowed permit not used yet, as a `reserved` attempt at the instant it was granted for."""
+    return Attempt(
+        at=datetime.fromisoformat(p.request["at"]),
+        channel=p.channel,
+        outcome="reserved",
+        contact_point_id=p.request.get("contact_point_id"),
+        account_id=str(p.account_id),
+        borrower_id=p.request["borrower_id"],
+        recipient=p.request.get("recipient", "debtor"),
+        purpose=p.request.get("purpose", "collection"),
+        third_party_id=p.request.get("third_party_id"),
+    )
+
+
 def ledger_from_rows(rows: Sequence[Any], *, reserved: Sequence[Any] = ()) -> Ledger:
-    """Every recorded attempt (outbound and inbound), plus each allowed permit not yet used as a
-    `reserved` attempt at the instant it was granted for."""
-    attempts = [
-        Attempt(
-            at=r.at,
-            channel=r.channel,
-            outcome=r.outcome,
-            contact_point_id=r.contact_point_id,
-            account_id=str(r.account_id),
-            borrower_id=str(r.borrower_id),
-            recipient=r.recipient,
-            direction=r.direction,
-            purpose=r.purpose,
-            third_party_id=r.third_party_id,
-        )
-        for r in rows
-    ]
-    attempts += [
-        Attempt(
-            at=datetime.fromisoformat(p.request["at"]),
-            channel=p.channel,
-            outcome="reserved",
-            contact_point_id=p.request.get("contact_point_id"),
-            account_id=str(p.account_id),
-            borrower_id=p.request["borrower_id"],
-            recipient=p.request.get("recipient", "debtor"),
-            purpose=p.request.get("purpose", "collection"),
-            third_party_id=p.request.get("third_party_id"),
-        )
-        for p in reserved
-    ]
+    """Every recorded attempt, plus each allowed permit not yet used as a `reserved` attempt."""
+    attempts = [attempt_from_row(r) for r in rows] + [reserved_from_row(p) for p in reserved]
     return Ledger(attempts=tuple(sorted(attempts, key=lambda a: a.at)))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values of the engine's dataclasses, built directly (dataclasses.asdict deep-copies
+    everything first, which was most of a decision's time); sets become sorted lists."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool, float):
+        return value
+    if kind in (datetime, date, time):
         return value.isoformat()
+    names = _FIELDS.get(kind)
+    if names is None and is_dataclass(value):
+        names = _FIELDS[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, frozenset | set):
-        return sorted(_jsonable(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_plain(v) for v in value]
     return value
+
+
+def state_snapshot(state: AccountState) -> dict[str, Any]:
+    plain: dict[str, Any] = _plain(state)
+    return plain
+
+
+def snapshot_with(request: PermitRequest, state: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
+    """Everything the engine saw, as JSON, the state's part already built."""
+    return {"request": _plain(request), "state": state, "ledger": [_plain(a) for a in ledger.attempts]}
 
 
 def snapshot(request: PermitRequest, state: AccountState, ledger: Ledger) -> dict[str, Any]:
     """Everything the engine saw, as JSON."""
-    return {
-        "request": _jsonable(asdict(request)),
-        "state": _jsonable(asdict(state)),
-        "ledger": _jsonable([asdict(a) for a in ledger.attempts]),
-    }
+    return snapshot_with(request, state_snapshot(state), ledger)
 
 
 def restore(snap: dict[str, Any]) -> tuple[PermitRequest, AccountState, Ledger]:

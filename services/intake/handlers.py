@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.intake as c
 from common.crypto import FieldCipher
+from common.db import copy_rows
 from common.messaging.outbox import OutgoingEvent, outbox_row
 from common.problems import field_errors
 from intake import repository as repo
@@ -188,7 +189,7 @@ async def ingest(
             account_id=line.account_id,
         )
     _settle_batch_duplicates(lines)
-    await repo.copy_records(
+    await copy_rows(
         session,
         outbox,
         OUTBOX_COLUMNS,
@@ -373,19 +374,19 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
             account_id=account_id,
             at=event.occurred_at,
         )
-    await repo.copy_records(
+    await copy_rows(
         ctx.session,
         borrowers,
         BORROWER_COLUMNS,
         borrower_rows,
     )
-    await repo.copy_records(
+    await copy_rows(
         ctx.session,
         accounts,
         ACCOUNT_COLUMNS,
         account_rows,
     )
-    await repo.copy_records(ctx.session, lender_events, LENDER_EVENT_COLUMNS, event_rows)
+    await copy_rows(ctx.session, lender_events, LENDER_EVENT_COLUMNS, event_rows)
     return placed
 
 

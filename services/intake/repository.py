@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-from sqlalchemy import Table, func, select, text, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.tables import accounts, borrowers, lender_events, payments
-
-
-async def copy_records(
-    session: AsyncSession, table: Table, columns: Sequence[str], records: list[tuple[Any, ...]]
-) -> None:
-    """Bulk insert with COPY inside the session's transaction (the batch path's fast lane)."""
-    if not records:
-        return
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    try:
-        await driver.copy_records_to_table(
-            table.name, schema_name=table.schema, columns=list(columns), records=records
-        )
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        # COPY bypasses SQLAlchemy's error translation; callers retry a lost race on IntegrityError.
-        raise IntegrityError(f"COPY {table.fullname}", None, exc) from exc
 
 
 async def known_lender_events(session: AsyncSession, tenant: str, event_ids: Iterable[str]) -> dict[str, Any]:

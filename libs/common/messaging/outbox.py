@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.contracts import Contract, type_of
-from common.db import before_commit
+from common.db import before_commit, copy_rows, json_text
 from common.messaging.envelope import Envelope, encode_payload, new_envelope
 
 
@@ -69,10 +69,14 @@ async def enqueue(
 _PENDING = "outbox_pending"
 
 
+OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload")
+
+
 async def _write_pending(session: AsyncSession) -> None:
     pending: dict[str, tuple[Table, list[dict[str, object]]]] = session.info.pop(_PENDING, {})
     for table, rows in pending.values():
-        await session.execute(insert(table), rows)
+        records = [(r["event_id"], r["topic"], r["key"], json_text(r["headers"]), r["payload"]) for r in rows]
+        await copy_rows(session, table, OUTBOX_COLUMNS, records)
 
 
 @dataclass(frozen=True)

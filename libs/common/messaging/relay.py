@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import Counter
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +50,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle = idle_interval_s
         self._crash = crash_points
+        # The producer's own choice of partition for a key, so keyed order holds as with send().
+        self._partitioner = DefaultPartitioner()
 
     async def prune_published(self, *, older_than: timedelta | None = None, limit: int = 5_000) -> int:
         """Delete published rows older than the retention; the topic, not the outbox, is the record."""
@@ -76,16 +82,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            acks = [
-                await self._producer.send(
-                    row.topic,
-                    value=row.payload,
-                    key=row.key.encode(),
-                    headers=[(k, v.encode()) for k, v in row.headers.items()],
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*acks)
+            await asyncio.gather(*await self._send_batches(rows))
             self._crash.reach("outbox.after_publish")
             await session.execute(
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
@@ -93,6 +90,27 @@ class OutboxRelay:
         for row in rows:
             PUBLISHED.labels(row.topic).inc()
         return len(rows)
+
+    async def _send_batches(self, rows: Sequence[Any]) -> list[asyncio.Future[Any]]:
+        """Hand the rows to the producer a batch per partition (the batch API costs a fraction of a
+        send per message), keeping each partition's order; returns the acknowledgements to await."""
+        by_partition: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        for row in rows:
+            key = row.key.encode()
+            partitions = sorted(await self._producer.partitions_for(row.topic))
+            by_partition[(row.topic, self._partitioner(key, partitions, partitions))].append((key, row))
+        acks = []
+        for (topic, partition), items in by_partition.items():
+            batch = self._producer.create_batch()
+            for key, row in items:
+                headers = [(k, v.encode()) for k, v in row.headers.items()]
+                while batch.append(key=key, value=row.payload, timestamp=None, headers=headers) is None:
+                    if batch.record_count() == 0:
+                        raise ValueError(f"outbox row {row.id} is larger than a producer batch")
+                    acks.append(await self._producer.send_batch(batch, topic, partition=partition))
+                    batch = self._producer.create_batch()
+            acks.append(await self._producer.send_batch(batch, topic, partition=partition))
+        return acks
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._idle

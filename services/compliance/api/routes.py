@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from common.auth import Principal, Role, ensure_tenant, require_roles
 from common.pagination import decode_cursor, encode_cursor
 from common.problems import ProblemError
-from compliance import audit_store, dryrun, handlers
+from compliance import audit_store, decisions, dryrun, handlers
 from compliance import repository as repo
 from compliance.api import schemas as s
 from compliance.domain.ledger import ledger_counts, unreachable, validation_notice_due
@@ -56,7 +56,7 @@ async def evaluate_permit(
     deps: handlers.Deps = request.app.state.deps
     account, borrower = await _account(request, principal, body.account_id)
     now = runtime.clock.now()
-    stale = handlers.not_yet_known(borrower, account, body.intake_seq, now)
+    stale = decisions.not_yet_known(borrower, account, body.intake_seq, now)
     if stale is None and body.intake_seq is None:
         stale = await _lagging(request, str(account.borrower_id), now)
     if stale is not None:
@@ -67,18 +67,26 @@ async def evaluate_permit(
             reasons=_reasons(stale),
             policy=stale.policy,
         )
-    base = handlers.permit_request(
+    base = decisions.permit_request(
         body, account_id=str(account.account_id), borrower_id=str(account.borrower_id), at=body.at or now
     )
-    answers: list[tuple[dryrun.Target | None, Decision]] = []
-    candidates: list[dryrun.Target | None] = [*dryrun.targets(base, borrower)]
     async with runtime.sessions() as session:
-        for target in candidates or [None]:
-            permit = base if target is None else dryrun.aimed_at(base, target)
-            decision, _ = await handlers.decide(
-                session, permit, account=account, borrower=borrower, deps=deps, tenant=account.tenant
-            )
-            answers.append((target, decision))
+        bench = await decisions.load(
+            session,
+            packs=deps.packs,
+            permit_ttl=deps.permit_ttl,
+            visit_tenants=deps.visit_tenants,
+            account_ids=[account.account_id],
+            borrower_ids=[account.borrower_id],
+            instants=[base.at],
+            lock=False,
+        )
+    candidates: list[dryrun.Target | None] = [*dryrun.targets(base, borrower)]
+    answers: list[tuple[dryrun.Target | None, Decision]] = []
+    for target in candidates or [None]:
+        permit = base if target is None else dryrun.aimed_at(base, target)
+        decision, _ = bench.decide(permit, account, borrower, reserve=False)
+        answers.append((target, decision))
     overall = dryrun.best([decision for _, decision in answers])
     return s.EvaluationView(
         outcome=overall.outcome,
@@ -109,7 +117,7 @@ async def _lagging(request: Request, borrower_id: str, now: datetime) -> Decisio
     behind = await request.app.state.intake_lag.behind(borrower_id)
     if behind == 0:
         return None
-    return handlers.provisional(
+    return decisions.provisional(
         now,
         "compliance.state_not_fresh",
         f"{behind} intake event(s) on this borrower's partition are not applied here yet: ask again shortly",

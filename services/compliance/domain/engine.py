@@ -40,9 +40,7 @@ def evaluate(
     evaluated: list[str] = []
     denials: list[Reason] = []
     constraints: list[TimeConstraint] = []
-    for rule in pack.rules:
-        if not rule.applies(request):
-            continue
+    for rule in pack.rules_for(request):
         evaluated.append(rule.id)
         found = RULES[rule.kind](rule, ctx)
         denials.extend(found.denials)

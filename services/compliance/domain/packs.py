@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    PrivateAttr,
     StrictBool,
     StringConstraints,
     TypeAdapter,
@@ -285,6 +286,7 @@ class Pack(BaseModel):
     default_timezones: tuple[str, ...]
     rules: tuple[Rule, ...]
     base: Pack | None = None
+    _applicable: dict[tuple[object, ...], tuple[Rule, ...]] = PrivateAttr(default_factory=dict)
 
     @property
     def version_tag(self) -> str:
@@ -297,6 +299,14 @@ class Pack(BaseModel):
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
+
+    def rules_for(self, request: PermitRequest) -> tuple[Rule, ...]:
+        """The rules that apply to a request, in pack order (matched once per kind of request)."""
+        key = (request.channel, request.recipient, request.purpose, request.autodialed, request.prerecorded)
+        found = self._applicable.get(key)
+        if found is None:
+            found = self._applicable[key] = tuple(rule for rule in self.rules if rule.applies(request))
+        return found
 
 
 def pack_for(jurisdiction: str, available: Collection[str] = KNOWN_PACKS) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,6 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compliance.domain.audit import (
     GENESIS,
@@ -84,6 +87,19 @@ class TestHashing:
             canonical_json({"b": 1, "a": {"d": [1, 2], "c": "催收"}})
             == '{"a":{"c":"催收","d":[1,2]},"b":1}'.encode()
         )
+
+    @settings(max_examples=500)
+    @given(
+        st.recursive(
+            st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text(),
+            lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+            max_leaves=30,
+        )
+    )
+    def test_canonical_json_is_the_standard_librarys_form(self, value: object) -> None:
+        # Entries hashed before the chain moved to orjson verify the same: the bytes did not change.
+        expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        assert canonical_json(value) == expected
 
     def test_canonical_json_refuses_datetimes(self) -> None:
         with pytest.raises(TypeError):
