@@ -34,3 +34,6 @@ class RemindersSettings(BaseServiceSettings):
     unsubscribe_url: str = "https://pay.example/unsubscribe"
     # One collection message per person in this many seconds: a late placement's later rungs wait.
     contact_spacing_s: float = 86_400.0
+    # A job waiting this long for its permit asks again (compliance may have been down or lagging);
+    # the answer to any of its requests ends the wait, so a lag longer than this slows, never stalls.
+    permit_wait_s: float = 300.0

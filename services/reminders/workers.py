@@ -35,8 +35,6 @@ from reminders.templates import render
 
 log = structlog.get_logger(__name__)
 
-# A job waiting this long for a permit asks again (compliance may have been down).
-PERMIT_WAIT = timedelta(minutes=5)
 MAX_SEND_TRIES = 5
 
 
@@ -48,6 +46,7 @@ class Workers:
 
     def __post_init__(self) -> None:
         self.spacing = timedelta(seconds=self.settings.contact_spacing_s)
+        self.permit_wait = timedelta(seconds=self.settings.permit_wait_s)
 
     def start(self) -> None:
         loops: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
@@ -93,7 +92,7 @@ class Workers:
     async def dispatch_due(self) -> bool:
         now = self.runtime.clock.now()
         async with unit_of_work(self.runtime.sessions) as session:
-            due = await repo.claim_due_jobs(session, now=now, stale_after=PERMIT_WAIT, limit=500)
+            due = await repo.claim_due_jobs(session, now=now, stale_after=self.permit_wait, limit=500)
             requests: list[OutgoingEvent] = []
             for job in due:
                 request = await self._prepare_request(session, job, now)

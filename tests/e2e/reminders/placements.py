@@ -120,7 +120,7 @@ def placement(jurisdiction: str, zone: str, *, overdue_days: int = 1) -> Placeme
         event = _us(jurisdiction, state, phone, email, zone)
     else:
         event = _gb(phone, email, zone)
-    due = datetime.now(UTC).date() - timedelta(days=overdue_days)
+    due = datetime.now(ZoneInfo(zone)).date() - timedelta(days=overdue_days)  # by their calendar
     event["account"]["due_date"] = due.isoformat()
     return Placement(event=event, jurisdiction=jurisdiction, zone=zone, phone=phone, email=email)
 
