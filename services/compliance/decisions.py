@@ -82,10 +82,12 @@ def permit_request(d: Any, *, account_id: str, borrower_id: str, at: datetime) -
 
 @dataclass
 class Reserved:
-    """An allowed permit not used yet: a contact that may still happen, until it expires."""
+    """An allowed permit not used yet: a contact that may still happen, until it expires. A permit
+    asked for by a requester's job is one contact of that job, whichever of its permits it uses."""
 
     attempt: Attempt
     expires_at: datetime
+    job_id: str | None = None
 
 
 @dataclass
@@ -112,13 +114,24 @@ class Bench:
         return cached
 
     def decide(
-        self, request: PermitRequest, account: Any, borrower: Any, *, reserve: bool = True
+        self,
+        request: PermitRequest,
+        account: Any,
+        borrower: Any,
+        *,
+        reserve: bool = True,
+        job_id: str | None = None,
     ) -> tuple[Decision, dict[str, Any]]:
         """Decide one request; an allow is reserved for the requests after it in the run (a dry run's
-        answers are alternatives, not contacts: they reserve nothing)."""
+        answers are alternatives, not contacts: they reserve nothing). A job that asks again (its
+        answer was slow) is not held back by the permit it was already given: it sends once."""
         state, state_json = self.state(account, borrower)
         borrower_id = account.borrower_id
-        outstanding = [r.attempt for r in self.reserved.get(borrower_id, ()) if r.expires_at > request.at]
+        outstanding = [
+            r.attempt
+            for r in self.reserved.get(borrower_id, ())
+            if r.expires_at > request.at and (job_id is None or r.job_id != job_id)
+        ]
         attempts = sorted([*self.history.get(borrower_id, ()), *outstanding], key=lambda a: a.at)
         ledger = Ledger(attempts=tuple(attempts))
         pack = self.packs[pack_for(account.jurisdiction)]
@@ -135,7 +148,7 @@ class Bench:
                 purpose=request.purpose,
                 third_party_id=request.third_party_id,
             )
-            self.reserved.setdefault(borrower_id, []).append(Reserved(held, decision.expires_at))
+            self.reserved.setdefault(borrower_id, []).append(Reserved(held, decision.expires_at, job_id))
         return decision, snapshot_with(request, state_json, ledger)
 
 
@@ -161,7 +174,9 @@ async def load(
         history[row.borrower_id].append(attempt_from_row(row))
     reserved: dict[uuid.UUID, list[Reserved]] = defaultdict(list)
     for row in await repo.outstanding_permits_of(session, borrowers, at=first):
-        reserved[row.borrower_id].append(Reserved(reserved_from_row(row), row.expires_at))
+        reserved[row.borrower_id].append(
+            Reserved(reserved_from_row(row), row.expires_at, row.request.get("job_id"))
+        )
     return Bench(
         packs=packs,
         permit_ttl=permit_ttl,

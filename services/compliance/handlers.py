@@ -316,7 +316,7 @@ async def _decide_one(
     snap: dict[str, Any]
     if decision is None:
         request = decisions.permit_request(d, account_id=d.account_id, borrower_id=d.borrower_id, at=at)
-        decision, snap = bench.decide(request, account, borrower)
+        decision, snap = bench.decide(request, account, borrower, job_id=d.job_id)
     else:
         snap = {"request": {"account_id": d.account_id}, "state": None, "ledger": []}
     reasons = [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in decision.reasons]
@@ -501,6 +501,11 @@ async def _check_permit(
     if permit is not None and permit.outcome == "allow" and permit.used_at is None:
         await repo.use_permit(session, permit.permit_id, at=d.at, by=d.attempt_id)
         purpose = permit.request.get("purpose")
+        if job_id := permit.request.get("job_id"):
+            # The job's other permits (it asked again while compliance lagged) will never be used.
+            await repo.release_job_permits(
+                session, permit.borrower_id, job_id, at=d.at, by=d.attempt_id, keep=permit.permit_id
+            )
     if problem is None:
         return purpose
     kind, detail = problem

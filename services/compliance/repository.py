@@ -192,6 +192,29 @@ async def use_permit(session: AsyncSession, permit_id: uuid.UUID, *, at: datetim
     )
 
 
+async def release_job_permits(
+    session: AsyncSession,
+    borrower_id: uuid.UUID,
+    job_id: str,
+    *,
+    at: datetime,
+    by: str,
+    keep: uuid.UUID,
+) -> None:
+    """A job made its one contact: its other unused allows stop holding the borrower's budget."""
+    await session.execute(
+        update(decisions)
+        .where(
+            decisions.c.borrower_id == borrower_id,
+            decisions.c.outcome == "allow",
+            decisions.c.used_at.is_(None),
+            decisions.c.request["job_id"].astext == job_id,
+            decisions.c.permit_id != keep,
+        )
+        .values(used_at=at, used_by=f"released:{by}")
+    )
+
+
 async def decisions_of(
     session: AsyncSession, account_id: uuid.UUID, *, limit: int, before: Any = None
 ) -> list[Any]:

@@ -278,8 +278,10 @@ async def _decided(session: AsyncSession, d: k.PermitDecided, now: datetime, *, 
         # An answer to an earlier request of a job that asked again (compliance was slow): still an
         # answer for this job, and taking it ends the wait instead of asking once more.
         job = await repo.job(session, uuid.UUID(d.job_id), lock=True)
-    if job is None or job.state != "awaiting_permit":
-        return  # cancelled or answered meanwhile
+    if job is None or job.state not in ("awaiting_permit", "deferred"):
+        return  # cancelled, or answered and acted on meanwhile
+    # One borrower's decisions arrive in the order compliance made them, so the latest word counts: an
+    # allow after a deferral (say, "placement not read yet" while compliance caught up) is taken.
     reasons = [r.model_dump() for r in d.reasons]
     if d.outcome == "allow":
         await repo.update_job(

@@ -3,7 +3,19 @@ plans, strategies and inbound messages. Contact points stay as the enc:v1 tokens
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, Table, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from common.db import make_metadata
@@ -85,6 +97,12 @@ jobs = Table(
     UniqueConstraint("account_id", "purpose", "step_dpd"),
     Index("ix_jobs_due", "state", "due_at"),
     Index("ix_jobs_request_id", "request_id"),
+    # a delivery receipt finds its job by the provider's message id
+    Index(
+        "ix_jobs_provider_message_id",
+        "provider_message_id",
+        postgresql_where=text("provider_message_id IS NOT NULL"),
+    ),
 )
 
 call_tasks = Table(
@@ -104,6 +122,8 @@ call_tasks = Table(
     Column("outcome_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_call_tasks_agent_id_state", "agent_id", "state"),
+    # stopping an account cancels its open call tasks
+    Index("ix_call_tasks_account_id", "account_id"),
 )
 
 promises = Table(
@@ -119,6 +139,8 @@ promises = Table(
     Column("source", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_promises_account_id", "account_id"),
+    # the sweep reads active promises past due
+    Index("ix_promises_active_due_date", "due_date", postgresql_where=text("state = 'active'")),
 )
 
 plans = Table(
@@ -132,6 +154,8 @@ plans = Table(
     Column("state", Text, nullable=False, server_default="active"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_plans_account_id", "account_id"),
+    # the sweep reads active plans
+    Index("ix_plans_active", "plan_id", postgresql_where=text("state = 'active'")),
 )
 
 strategies = Table(

@@ -64,8 +64,12 @@ class OutboxRelay:
             .with_for_update(skip_locked=True)
         )
         async with self._sessions() as session, session.begin():
-            result = await session.execute(delete(t).where(t.c.id.in_(doomed)).returning(t.c.id))
-            return len(result.all())
+            # Ids first, then a delete by primary key: as one statement the planner would hash-join
+            # the ids against a scan of the whole outbox.
+            ids = list((await session.execute(doomed)).scalars())
+            if ids:
+                await session.execute(delete(t).where(t.c.id.in_(ids)))
+            return len(ids)
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""

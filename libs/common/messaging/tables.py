@@ -33,6 +33,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
         Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+        # pruning: published rows past the retention, without reading the pending ones
+        Index("ix_outbox_published", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     )
 
 

@@ -86,3 +86,15 @@ async def test_every_job_completes_once_after_compliance_lagged_past_the_wait(
         accounts,
     )
     assert {r["account_id"]: r["count"] for r in attempts} == dict.fromkeys(accounts, 1)
+
+    # The permits a job was given for its other requests no longer hold the borrower's budget: the job
+    # made its one contact, so nothing it asked for is outstanding.
+    async def released() -> bool:
+        left = await pg.fetchval(
+            "select count(*) from compliance.decisions where account_id = any($1::uuid[])"
+            " and outcome = 'allow' and used_at is null",
+            accounts,
+        )
+        return int(left) == 0
+
+    await eventually(released, timeout_s=30)
