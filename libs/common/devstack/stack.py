@@ -88,7 +88,7 @@ def start_sandbox(layout: Layout) -> bool:
 def code_fingerprint(layout: Layout, name: str) -> str:
     """Changes whenever a file the process runs does, so `up` restarts processes running stale code."""
     digest = hashlib.sha256()
-    own = "deploy/sandbox" if name == "sandbox" else f"services/{name}"
+    own = "deploy/sandbox" if name == "sandbox" else f"services/{name.split('-')[0]}"  # a replica's too
     for folder in ("libs", own):
         for path in sorted((layout.root / folder).rglob("*.py")):
             stat = path.stat()
@@ -105,20 +105,36 @@ def _stamp(layout: Layout, name: str) -> None:
     (layout.run / f"{name}.code").write_text(code_fingerprint(layout, name))
 
 
-def service_running(layout: Layout, service: str) -> bool:
-    return processes.read_pid(_pidfile(layout, service)) is not None and processes.http_ok(
-        f"{layout.service_url(service)}/readyz"
+# A second process of a service (same consumer groups, same database) listens this far above the first.
+REPLICA_PORT_OFFSET = 100
+
+
+def replica_port(service: str, replica: int = 0) -> int:
+    return SERVICES[service] + REPLICA_PORT_OFFSET * replica
+
+
+def _name(service: str, replica: int) -> str:
+    return service if replica == 0 else f"{service}-{replica}"
+
+
+def service_running(layout: Layout, service: str, *, replica: int = 0) -> bool:
+    return processes.read_pid(_pidfile(layout, _name(service, replica))) is not None and processes.http_ok(
+        f"http://127.0.0.1:{replica_port(service, replica)}/readyz"
     )
 
 
-def start_service(layout: Layout, service: str, *, extra_env: dict[str, str] | None = None) -> bool:
-    """Start (or restart with fresh code) one service; True only when it was not running before."""
-    was_running = service_running(layout, service)
-    if was_running and _fresh(layout, service):
+def start_service(
+    layout: Layout, service: str, *, extra_env: dict[str, str] | None = None, replica: int = 0
+) -> bool:
+    """Start (or restart with fresh code) one service; True only when it was not running before.
+    `replica` n > 0 starts another process of it beside the first, on its port plus 100 n."""
+    name = _name(service, replica)
+    was_running = service_running(layout, service, replica=replica)
+    if was_running and _fresh(layout, name):
         return False
-    pidfile = _pidfile(layout, service)
+    pidfile = _pidfile(layout, name)
     processes.stop(pidfile, timeout_s=5)  # a process that lives but is not ready is restarted
-    log = layout.logs / f"{service}.log"
+    log = layout.logs / f"{name}.log"
     processes.start(
         [
             sys.executable,
@@ -129,7 +145,7 @@ def start_service(layout: Layout, service: str, *, extra_env: dict[str, str] | N
             "--host",
             "127.0.0.1",
             "--port",
-            str(SERVICES[service]),
+            str(replica_port(service, replica)),
             "--no-access-log",
         ],
         pidfile=pidfile,
@@ -137,13 +153,15 @@ def start_service(layout: Layout, service: str, *, extra_env: dict[str, str] | N
         env={**layout.service_env(service), **(extra_env or {})},
         cwd=layout.root,
     )
-    _stamp(layout, service)
-    processes.wait_until(lambda: service_running(layout, service), timeout_s=90, what=service, log=log)
+    _stamp(layout, name)
+    processes.wait_until(
+        lambda: service_running(layout, service, replica=replica), timeout_s=90, what=name, log=log
+    )
     return not was_running
 
 
-def stop_service(layout: Layout, service: str) -> bool:
-    return processes.stop(_pidfile(layout, service))
+def stop_service(layout: Layout, service: str, *, replica: int = 0) -> bool:
+    return processes.stop(_pidfile(layout, _name(service, replica)))
 
 
 def up(layout: Layout, *, with_services: bool = True, external_infra: bool = False) -> Started:
@@ -171,6 +189,8 @@ def up(layout: Layout, *, with_services: bool = True, external_infra: bool = Fal
 def down(layout: Layout, started: Started | None = None) -> None:
     """Stop everything (or only what `started` names), services first so they flush their work."""
     names = [*SERVICES, "sandbox"] if started is None else started.processes
+    if started is None:  # and any replica a test left behind
+        names = [p.stem for p in sorted(layout.run.glob("*-[0-9].pid"))] + names
     for name in names:
         processes.stop(_pidfile(layout, name))
     if started is None or started.kafka:

@@ -26,6 +26,8 @@ from common.faults import NO_CRASHES, CrashPoints
 log = structlog.get_logger(__name__)
 
 PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay", ["topic"])
+# The first key of the relays' advisory locks ("outb"), so no other lock of the database collides.
+RELAY_LOCK_CLASS = 0x6F757462
 RELAY_ERRORS = Counter("outbox_relay_errors_total", "Relay passes that failed and will be retried")
 
 
@@ -52,6 +54,10 @@ class OutboxRelay:
         self._crash = crash_points
         # The producer's own choice of partition for a key, so keyed order holds as with send().
         self._partitioner = DefaultPartitioner()
+        # Held to the end of a pass's transaction; the key names this outbox table.
+        self._turn = select(
+            func.pg_try_advisory_xact_lock(RELAY_LOCK_CLASS, func.hashtext(f"{outbox.schema}.{outbox.name}"))
+        )
 
     async def prune_published(self, *, older_than: timedelta | None = None, limit: int = 5_000) -> int:
         """Delete published rows older than the retention; the topic, not the outbox, is the record."""
@@ -72,9 +78,13 @@ class OutboxRelay:
             return len(ids)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
+        """Publish one batch of pending rows; returns how many were published. One relay of an outbox
+        publishes at a time (the others of its replicas wait their turn): two claiming different rows
+        at once could put one borrower's events on the topic out of order."""
         t = self._outbox
         async with self._sessions() as session, session.begin():
+            if not (await session.execute(self._turn)).scalar():
+                return 0
             rows = (
                 await session.execute(
                     select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.payload)
