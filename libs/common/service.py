@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.auth import TokenVerifier
@@ -28,11 +29,13 @@ from common.faults import CrashPoints
 from common.health import install_health
 from common.logging import bind_trace, configure_logging
 from common.messaging.consumer import ConsumerRunner, EventRouter
+from common.messaging.outbox import outbox_channel
 from common.messaging.producer import make_producer
 from common.messaging.relay import OutboxRelay
 from common.ops_api import clock_router, ops_router
 from common.problems import install_problem_handlers
 from common.settings import BaseServiceSettings
+from common.wakeup import Wakeups
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +65,7 @@ class Runtime:
     clock: Clock
     crash_points: CrashPoints
     cipher: FieldCipher
+    wakeups: Wakeups
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -89,6 +93,11 @@ def _load_verifier(settings: BaseServiceSettings) -> TokenVerifier:
     if settings.jwt_public_key_file is None:
         raise RuntimeError(f"{settings.service_name}: jwt_public_key_file is not set")
     return TokenVerifier(settings.jwt_public_key_file.read_bytes())
+
+
+def libpq_dsn(url: str) -> str:
+    """The database URL without SQLAlchemy's driver name, as asyncpg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_clock(settings: BaseServiceSettings) -> Clock:
@@ -120,6 +129,7 @@ def create_service_app(
             clock=service_clock,
             crash_points=CrashPoints(settings.fault_points),
             cipher=_load_cipher(settings),
+            wakeups=Wakeups(libpq_dsn(settings.database_url)),
         )
         app.state.runtime = runtime
         app.state.token_verifier = _load_verifier(settings)
@@ -128,6 +138,8 @@ def create_service_app(
             _start_workers(spec, runtime)
         if on_startup is not None:
             await on_startup(app, runtime)
+        if settings.start_workers:
+            runtime.tasks.append(asyncio.create_task(runtime.wakeups.run(runtime.stop), name="wakeups"))
         log.info("service started", workers=settings.start_workers)
         try:
             yield
@@ -167,6 +179,7 @@ def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
         batch_size=settings.relay_batch_size,
         idle_interval_s=settings.relay_idle_interval_s,
         crash_points=runtime.crash_points,
+        wakeup=runtime.wakeups.event(outbox_channel(spec.outbox)),
     )
     runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{spec.name}-relay"))
     if spec.subscriptions and spec.events.types:

@@ -37,7 +37,8 @@ class BaseServiceSettings(BaseSettings):
     log_json: bool = True
 
     relay_batch_size: int = 500
-    relay_idle_interval_s: float = 0.05
+    # An idle relay wakes when rows are committed (LISTEN/NOTIFY), else looks this often.
+    relay_idle_interval_s: float = 1.0
     consumer_max_records: int = 500
     consumer_max_attempts: int = 3
     consumer_retry_backoff_s: float = 0.2

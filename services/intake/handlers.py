@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import common.contracts.intake as c
 from common.crypto import FieldCipher
 from common.db import copy_rows
-from common.messaging.outbox import OutgoingEvent, outbox_row
+from common.messaging.outbox import OutgoingEvent, outbox_row, write_rows
 from common.problems import field_errors
 from intake import repository as repo
 from intake.api import schemas as s
@@ -53,7 +53,6 @@ ACCOUNT_COLUMNS = (
     "jurisdiction",
 )
 LENDER_EVENT_COLUMNS = ("tenant", "event_id", "payload_hash", "type", "account_id")
-OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload")
 EVENT_ADAPTER: TypeAdapter[s.LenderEvent] = TypeAdapter(s.LenderEvent)
 
 
@@ -189,15 +188,7 @@ async def ingest(
             account_id=line.account_id,
         )
     _settle_batch_duplicates(lines)
-    await copy_rows(
-        session,
-        outbox,
-        OUTBOX_COLUMNS,
-        [
-            (r["event_id"], r["topic"], r["key"], orjson.dumps(r["headers"]).decode(), r["payload"])
-            for r in await ctx.outbox_rows()
-        ],
-    )
+    await write_rows(session, outbox, await ctx.outbox_rows())
     return lines
 
 

@@ -16,7 +16,7 @@ import common.contracts.intake as c
 from common.clock import Clock
 from common.messaging.consumer import EventRouter
 from common.messaging.envelope import Event
-from reminders import planner
+from reminders import planner, wake
 from reminders import repository as repo
 from reminders.domain.jobs import PAUSING_HOLDS, STOPPING_HOLDS
 from reminders.promises import apply_payment
@@ -292,6 +292,7 @@ async def _decided(session: AsyncSession, d: k.PermitDecided, now: datetime, *, 
             permit_expires_at=d.expires_at,
             reasons=reasons,
         )
+        await wake.jobs_sendable(session)
     elif d.outcome == "defer":
         await repo.update_job(
             session,

@@ -66,7 +66,29 @@ async def choose_strategy(
 NOTICE_FINAL = frozenset({"sent", "failed", "denied", "cancelled"})
 
 
+def next_planning(account: Any, now: datetime) -> datetime:
+    """When the account needs planning again if nothing happens to it: just after the next midnight
+    where its days past due are counted (rungs, escalation and promise grace all move by the day).
+    Events that change it (a payment, a hold, a promise kept or broken) plan it at once."""
+    zone_name = account.timezones[0] if account.timezones else "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone) + timedelta(minutes=1)
+
+
 async def plan(session: AsyncSession, account: Any, *, now: datetime, spacing: timedelta) -> int:
+    """Plan the jobs now due for an open account, and when to look at it again; returns how many
+    jobs were added."""
+    added = await _plan(session, account, now=now, spacing=spacing)
+    if account.status == "open":
+        await repo.update_account(session, account.account_id, next_plan_at=next_planning(account, now))
+    return added
+
+
+async def _plan(session: AsyncSession, account: Any, *, now: datetime, spacing: timedelta) -> int:
     """Plan the jobs now due for an open account; returns how many were added.
 
     A US account's validation notice goes first (12 CFR 1006.34(a)(1)); the ladder starts once it has

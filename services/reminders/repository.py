@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reminders import wake
 from reminders.domain.jobs import PENDING
 from reminders.tables import (
     accounts,
@@ -51,10 +52,15 @@ async def update_account(session: AsyncSession, account_id: uuid.UUID, **values:
     await session.execute(update(accounts).where(accounts.c.account_id == account_id).values(**values))
 
 
-async def open_accounts(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Any]:
-    stmt = select(accounts).where(accounts.c.status == "open").order_by(accounts.c.account_id).limit(limit)
-    if after is not None:
-        stmt = stmt.where(accounts.c.account_id > after)
+async def accounts_to_plan(session: AsyncSession, *, now: datetime, limit: int) -> list[Any]:
+    """Open accounts whose next planning time has come, locked (replicas take different ones)."""
+    stmt = (
+        select(accounts)
+        .where(accounts.c.status == "open", accounts.c.next_plan_at <= now)
+        .order_by(accounts.c.next_plan_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return list((await session.execute(stmt)).all())
 
 
@@ -73,7 +79,10 @@ async def plan_jobs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> in
     if not rows:
         return 0
     stmt = insert(jobs).values(list(rows)).on_conflict_do_nothing().returning(jobs.c.job_id)
-    return len((await session.execute(stmt)).all())
+    added = len((await session.execute(stmt)).all())
+    if added:
+        await wake.jobs_due(session)
+    return added
 
 
 async def cancel_pending(

@@ -12,7 +12,8 @@ class RemindersSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REMINDERS_", extra="ignore", frozen=True)
 
     service_name: str = "reminders"
-    dispatch_interval_s: float = 0.1
+    # Loops wake when work is committed (LISTEN/NOTIFY); this is how often they look regardless.
+    dispatch_interval_s: float = 1.0
     planner_interval_s: float = 60.0
     senders: int = 6
     # Providers: SMS, voice and push go to the primary HTTP gateway, failing over to the secondary.

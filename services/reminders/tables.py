@@ -62,7 +62,10 @@ accounts = Table(
     Column("steps_done", ARRAY(Integer), nullable=False, server_default="{}"),
     Column("escalated_at", DateTime(timezone=True)),
     Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # when the ladder next needs a look if nothing happens (just after the borrower's next midnight)
+    Column("next_plan_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_accounts_borrower_id", "borrower_id"),
+    Index("ix_accounts_next_plan_at", "next_plan_at", postgresql_where=text("status = 'open'")),
 )
 
 # One row per reminder the strategy wants sent; the state machine is in reminders.domain.jobs.

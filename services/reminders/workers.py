@@ -20,7 +20,8 @@ from common.clock import ShiftableClock
 from common.db import unit_of_work
 from common.messaging.outbox import OutgoingEvent, enqueue
 from common.service import Runtime
-from reminders import planner, promises
+from common.wakeup import wait_for
+from reminders import planner, promises, wake
 from reminders import repository as repo
 from reminders.channels import Channels
 from reminders.channels.base import OutgoingMessage, PermanentDeliveryError, TransientDeliveryError
@@ -36,6 +37,7 @@ from reminders.templates import render
 log = structlog.get_logger(__name__)
 
 MAX_SEND_TRIES = 5
+PLAN_BATCH = 500
 
 
 @dataclass
@@ -49,25 +51,30 @@ class Workers:
         self.permit_wait = timedelta(seconds=self.settings.permit_wait_s)
 
     def start(self) -> None:
-        loops: list[tuple[str, Callable[[], Awaitable[bool]], float]] = [
-            ("dispatch", self.dispatch_due, self.settings.dispatch_interval_s),
-            ("plan", self.plan_ladder, self.settings.planner_interval_s),
+        wakeups = self.runtime.wakeups
+        loops: list[tuple[str, Callable[[], Awaitable[bool]], float, asyncio.Event]] = [
+            ("dispatch", self.dispatch_due, self.settings.dispatch_interval_s, wakeups.event(wake.DISPATCH)),
+            ("plan", self.plan_ladder, self.settings.planner_interval_s, asyncio.Event()),
         ]
+        sendable = wakeups.event(wake.SEND)
         loops += [
-            (f"send-{n}", self.send_one, self.settings.dispatch_interval_s)
+            (f"send-{n}", self.send_one, self.settings.dispatch_interval_s, sendable)
             for n in range(self.settings.senders)
         ]
-        for name, step, idle in loops:
+        for name, step, idle, woken in loops:
+            if isinstance(self.runtime.clock, ShiftableClock):
+                # Days passed on a moved clock: plan and dispatch now rather than at the next tick.
+                self.runtime.clock.on_shift(woken.set)
             self.runtime.tasks.append(
-                asyncio.create_task(self._loop(name, step, idle), name=f"reminders-{name}")
+                asyncio.create_task(self._loop(name, step, idle, woken), name=f"reminders-{name}")
             )
 
-    async def _loop(self, name: str, step: Callable[[], Awaitable[bool]], idle_s: float) -> None:
+    async def _loop(
+        self, name: str, step: Callable[[], Awaitable[bool]], idle_s: float, wake: asyncio.Event
+    ) -> None:
+        """Run `step` while it finds work; then wait for a wake-up (work committed by any replica, or
+        the clock moved) or `idle_s` at most, for work that only time makes due."""
         stop = self.runtime.stop
-        wake = asyncio.Event()
-        if isinstance(self.runtime.clock, ShiftableClock):
-            # Days passed on a moved clock: plan and dispatch now rather than at the next tick.
-            self.runtime.clock.on_shift(wake.set)
         while not stop.is_set():
             try:
                 busy = await step()
@@ -75,17 +82,7 @@ class Workers:
                 log.warning("reminders loop pass failed", loop=name, error=str(exc))
                 busy = False
             if not busy:
-                await self._idle(idle_s, wake)
-
-    async def _idle(self, seconds: float, wake: asyncio.Event) -> None:
-        """Sleep, waking early when the service stops or its clock is moved."""
-        waits = [asyncio.ensure_future(self.runtime.stop.wait()), asyncio.ensure_future(wake.wait())]
-        try:
-            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-        wake.clear()
+                await wait_for(wake, stop, idle_s)
 
     # --- dispatch: due jobs ask compliance for a permit -------------------------------------------
 
@@ -164,6 +161,7 @@ class Workers:
             if not permit_usable(job.permit_expires_at, now):
                 # Too late to use this permit: ask for a fresh one rather than send on an expired one.
                 await repo.update_job(session, job.job_id, state="planned", due_at=now, permit_id=None)
+                await wake.jobs_due(session)
                 return True
             if job.channel == "call_task":
                 await self._hand_to_agents(session, job)
@@ -332,16 +330,15 @@ class Workers:
     # --- plan: the ladder grows with DPD; promises and plans are swept ----------------------------
 
     async def plan_ladder(self) -> bool:
+        """Plan the accounts whose day has turned (each knows when it next needs planning), then
+        sweep promises and plans. Busy while a full batch was due."""
         now = self.runtime.clock.now()
-        after = None
-        while True:
-            async with unit_of_work(self.runtime.sessions) as session:
-                batch = await repo.open_accounts(session, after=after, limit=500)
-                for account in batch:
-                    await planner.plan(session, account, now=now, spacing=self.spacing)
-            if len(batch) < 500:
-                break
-            after = batch[-1].account_id
+        async with unit_of_work(self.runtime.sessions) as session:
+            batch = await repo.accounts_to_plan(session, now=now, limit=PLAN_BATCH)
+            for account in batch:
+                await planner.plan(session, account, now=now, spacing=self.spacing)
+        if len(batch) == PLAN_BATCH:
+            return True
         async with unit_of_work(self.runtime.sessions) as session:
             await promises.sweep(session, now=now)
         return False

@@ -147,6 +147,8 @@ async def test_reminders_hot_queries_use_indexes(stack: Stack, db: AsyncConnecti
         account_id=A,
         borrower_id=B,
         status="CASE WHEN g % 5 = 0 THEN 'closed' ELSE 'open' END",
+        # a day's worth of next planning times, a few already past
+        next_plan_at="now() + make_interval(mins => g % 1440 - 30)",
     )
     # Most jobs are done; a few are planned, waiting, deferred or sending, as on a live book.
     await fill(
@@ -214,7 +216,7 @@ async def test_reminders_hot_queries_use_indexes(stack: Stack, db: AsyncConnecti
             "accounts_by_id": lambda s: repo.accounts_by_id(s, set(accounts)),
             "accounts_of_borrower": lambda s: repo.accounts_of_borrower(s, uid("b", 3)),
             "accounts_by_contact_point": lambda s: repo.accounts_by_contact_point(s, "cp9"),
-            "open_accounts": lambda s: repo.open_accounts(s, after=accounts[0], limit=500),
+            "accounts_to_plan": lambda s: repo.accounts_to_plan(s, now=now, limit=500),
             "jobs_of": lambda s: repo.jobs_of(s, accounts[0]),
             "notice_job": lambda s: repo.notice_job(s, accounts[0]),
             "has_sent": lambda s: repo.has_sent(s, accounts[0], purpose="validation_notice"),

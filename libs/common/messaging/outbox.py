@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.contracts import Contract, type_of
 from common.db import before_commit, copy_rows, json_text
 from common.messaging.envelope import Envelope, encode_payload, new_envelope
+from common.wakeup import notify
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,24 @@ _PENDING = "outbox_pending"
 OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload")
 
 
+def outbox_channel(outbox: Table) -> str:
+    """The notification channel that wakes the relays of this outbox."""
+    return f"outbox:{outbox.fullname}"
+
+
+async def write_rows(session: AsyncSession, outbox: Table, rows: Sequence[dict[str, object]]) -> None:
+    """Outbox rows (from `outbox_row`) in one COPY, and the relays woken when the transaction commits."""
+    if not rows:
+        return
+    records = [(r["event_id"], r["topic"], r["key"], json_text(r["headers"]), r["payload"]) for r in rows]
+    await copy_rows(session, outbox, OUTBOX_COLUMNS, records)
+    await notify(session, outbox_channel(outbox))
+
+
 async def _write_pending(session: AsyncSession) -> None:
     pending: dict[str, tuple[Table, list[dict[str, object]]]] = session.info.pop(_PENDING, {})
     for table, rows in pending.values():
-        records = [(r["event_id"], r["topic"], r["key"], json_text(r["headers"]), r["payload"]) for r in rows]
-        await copy_rows(session, table, OUTBOX_COLUMNS, records)
+        await write_rows(session, table, rows)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.aio import sleep_unless
 from common.faults import NO_CRASHES, CrashPoints
+from common.wakeup import wait_for
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +44,11 @@ class OutboxRelay:
         crash_points: CrashPoints = NO_CRASHES,
         keep_published: timedelta = timedelta(days=1),
         prune_every_s: float = 60.0,
+        wakeup: asyncio.Event | None = None,
     ) -> None:
+        # With a wake-up (set when a transaction adds rows), an idle relay waits for it rather than
+        # polling; it still looks every `idle_interval_s`.
+        self._wakeup = wakeup
         self._keep = keep_published
         self._prune_every = prune_every_s
         self._sessions = sessions
@@ -145,4 +150,7 @@ class OutboxRelay:
                 published = 0
                 backoff = min(backoff * 2, 5.0)
             if published < self._batch_size:
-                await sleep_unless(stop, backoff)
+                if self._wakeup is not None and backoff == self._idle:
+                    await wait_for(self._wakeup, stop, backoff)
+                else:
+                    await sleep_unless(stop, backoff)

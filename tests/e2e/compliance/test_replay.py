@@ -99,7 +99,10 @@ async def test_every_stored_decision_replays_to_the_same_answer(desk: Desk, pg: 
 
     answers = await decisions_to_replay(desk, cn, us, zone)
 
-    assert answers[0]["outcome"] == "allow", answers[0]  # SMS with the consent given at placement
+    # SMS with the consent given at placement: allowed, unless the borrower's own first reminder got
+    # there first (the notice and the first SMS can be out within a tenth of a second of placement).
+    first = (answers[0]["outcome"], rules_of(answers[0]))
+    assert first in (("allow", set()), ("defer", {"US.contact_spacing"})), answers[0]
     outcomes = {(a["outcome"], frozenset(rules_of(a))) for a in answers}
     assert ("allow", frozenset()) in outcomes
     assert ("deny", frozenset({"US.tcpa_prior_express_consent"})) in outcomes

@@ -23,6 +23,14 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 SCALED = ("compliance", "reminders")
+# The consumer groups of the scaled services (one per service and topic it reads).
+GROUPS = (
+    "compliance.intake.v1",
+    "compliance.reminders.v1",
+    "compliance.visits.v1",
+    "reminders.intake.v1",
+    "reminders.compliance.v1",
+)
 BORROWERS = 12
 # Each borrower has this many accounts, each with a first reminder due at once; one message a day per
 # person (house spacing), so exactly one of them may go out.
@@ -38,6 +46,9 @@ async def replicas(stack: Stack) -> AsyncIterator[None]:
     finally:
         for service in SCALED:
             await asyncio.to_thread(devstack.stop_service, stack.layout, service, replica=1)
+        # The groups settle back on one process each before the next test counts on them.
+        for group in GROUPS:
+            await eventually(lambda g=group: _settled_on_one(stack, g), timeout_s=90, interval_s=0.5)
 
 
 def same_borrower(first: Placement) -> Placement:
@@ -50,13 +61,15 @@ def same_borrower(first: Placement) -> Placement:
     )
 
 
-async def members(stack: Stack, group: str) -> int:
+async def group_state(stack: Stack, group: str) -> tuple[str, int]:
+    """The consumer group's state and how many members it has."""
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
     await admin.start()
     try:
         (described,) = await admin.describe_consumer_groups([group])
         # (error_code, group_id, state, protocol_type, protocol, members, ...)
-        return len(described.groups[0][5])
+        found = described.groups[0]
+        return str(found[2]), len(found[5])
     finally:
         await admin.close()
 
@@ -73,7 +86,7 @@ async def test_two_replicas_share_the_work_and_every_guarantee_holds(
     accounts = [p.account_id for p in placed]
 
     # Both processes of each service are in its groups, each with partitions of its own.
-    for group in ("compliance.reminders.v1", "reminders.compliance.v1", "compliance.intake.v1"):
+    for group in GROUPS:
         await eventually(lambda g=group: _has_members(stack, g, 2), timeout_s=60, interval_s=0.5)
 
     # Every first reminder is settled: one per borrower sent, the other accounts' held back.
@@ -125,4 +138,8 @@ async def test_two_replicas_share_the_work_and_every_guarantee_holds(
 
 
 async def _has_members(stack: Stack, group: str, n: int) -> bool:
-    return await members(stack, group) >= n
+    return (await group_state(stack, group))[1] >= n
+
+
+async def _settled_on_one(stack: Stack, group: str) -> bool:
+    return await group_state(stack, group) == ("Stable", 1)

@@ -140,10 +140,15 @@ async def test_no_other_channel_can_be_the_notice(desk: Desk, travel: TimeTravel
 
 async def test_a_dispute_stops_collection_but_not_the_notice(desk: Desk, travel: TimeTravel) -> None:
     home = placement(*await us_daytime(travel))
-    # The borrower's e-mail is not usable and the lender disputes before anything went out.
-    placed = await desk.place(home)
+    # The lender disputes before anything went out: its dispute follows the placement in one batch
+    # (posted one after the other, the notice and the first SMS can be out before the dispute).
     dispute = {"received_at": b.now_iso(-5), "written": True, "reason": "not mine"}
-    await desk.lender_event(placed, "dispute.opened", dispute=dispute)
+    opened = b.lender_event("dispute.opened", home.external_account_id, dispute=dispute)
+    response = await desk.lender.batch([home.event, opened])
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted"], results
+    placed = Placed(results[0]["account_id"], home)
 
     notice = await notice_sent(desk, placed)
     assert notice["state"] == "sent"
