@@ -45,9 +45,14 @@ def build_router(clock: Clock, *, spacing: timedelta) -> EventRouter:
 
         return register
 
-    @on_intake("account.placed")
-    async def placed(session: AsyncSession, event: Event[c.AccountPlaced]) -> None:
-        await _placed(session, event, clock.now(), spacing=spacing)
+    @router.on_batch("account.placed")
+    async def placed(session: AsyncSession, events: list[Event[c.AccountPlaced]]) -> None:
+        await _placed(session, events, clock.now(), spacing=spacing)
+        seqs: dict[uuid.UUID, int] = {}
+        for event in events:
+            borrower_id = uuid.UUID(event.data.borrower_id)
+            seqs[borrower_id] = max(seqs.get(borrower_id, 0), event.data.seq or 0)
+        await repo.advance_intake_seqs(session, {b: n for b, n in seqs.items() if n})
 
     @on_intake("account.updated")
     async def updated(session: AsyncSession, event: Event[c.AccountUpdated]) -> None:
@@ -155,51 +160,57 @@ def _points(
 
 
 async def _placed(
-    session: AsyncSession, event: Event[c.AccountPlaced], now: datetime, *, spacing: timedelta
+    session: AsyncSession, events: list[Event[c.AccountPlaced]], now: datetime, *, spacing: timedelta
 ) -> None:
-    d = event.data
-    tenant = event.envelope.tenant
-    account_id, borrower_id = uuid.UUID(d.account_id), uuid.UUID(d.borrower_id)
-    strategy, variant = await planner.choose_strategy(
-        session, tenant=tenant, account_id=account_id, jurisdiction=d.account.jurisdiction
-    )
+    """A run of placements: the accounts in one statement, their contact points in another, and the
+    new ones planned together (a replayed placement changes nothing)."""
+    strategies = planner.Strategies(session)
     # Holds the borrower already has (a second debt of a deceased borrower) apply at once, and so do
-    # the channels they opted out of (a STOP stays a STOP for their next debt).
-    earlier = await repo.accounts_of_borrower(session, borrower_id)
-    inherited = sorted({h for a in earlier for h in a.holds if h in _STOPPING_HOLD_EVENTS})
-    opted_out = sorted({channel for a in earlier for channel in a.opted_out})
-    fresh = await repo.insert_account(
-        session,
-        account_id=account_id,
-        tenant=tenant,
-        borrower_id=borrower_id,
-        external_account_id=d.account.external_account_id,
-        jurisdiction=d.account.jurisdiction,
-        currency=d.account.currency,
-        amount_due_minor=d.account.amount_due_minor,
-        due_date=d.account.due_date,
-        timezones=d.borrower.timezones,
-        language=d.borrower.language,
-        contacts=_contacts(d.borrower.phones, d.borrower.emails, d.borrower.addresses, name=d.borrower.name),
-        third_parties=[
-            {"id": t.id, "relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties
-        ],
-        itemization=d.account.itemization.model_dump(mode="json") if d.account.itemization else None,
-        product=d.account.product,
-        # A US account's validation notice goes before anything else (12 CFR 1006.34(a)(1)).
-        notice_state="pending" if d.account.jurisdiction.startswith("US") else "none",
-        strategy=strategy,
-        variant=variant,
-        holds=inherited,
-        opted_out=opted_out,
-    )
-    if not fresh:
-        return
-    await repo.add_contact_points(
-        session, _points(tenant, account_id, borrower_id, d.borrower.phones, d.borrower.emails)
-    )
-    account = await repo.account(session, account_id, lock=True)
-    await planner.plan(session, account, now=now, spacing=spacing)
+    # the channels they opted out of (a STOP stays a STOP for their next debt); an earlier placement
+    # in the same run counts as already there.
+    earlier = await repo.accounts_of_borrowers(session, (uuid.UUID(e.data.borrower_id) for e in events))
+    rows: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    for event in events:
+        d, tenant = event.data, event.envelope.tenant
+        account_id, borrower_id = uuid.UUID(d.account_id), uuid.UUID(d.borrower_id)
+        strategy, variant = await strategies.choose(
+            tenant=tenant, account_id=account_id, jurisdiction=d.account.jurisdiction
+        )
+        before = earlier[borrower_id]
+        row = {
+            "account_id": account_id,
+            "tenant": tenant,
+            "borrower_id": borrower_id,
+            "external_account_id": d.account.external_account_id,
+            "jurisdiction": d.account.jurisdiction,
+            "currency": d.account.currency,
+            "amount_due_minor": d.account.amount_due_minor,
+            "due_date": d.account.due_date,
+            "timezones": d.borrower.timezones,
+            "language": d.borrower.language,
+            "contacts": _contacts(
+                d.borrower.phones, d.borrower.emails, d.borrower.addresses, name=d.borrower.name
+            ),
+            "third_parties": [
+                {"id": t.id, "relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties
+            ],
+            "itemization": d.account.itemization.model_dump(mode="json") if d.account.itemization else None,
+            "product": d.account.product,
+            # A US account's validation notice goes before anything else (12 CFR 1006.34(a)(1)).
+            "notice_state": "pending" if d.account.jurisdiction.startswith("US") else "none",
+            "strategy": strategy,
+            "variant": variant,
+            "holds": sorted({h for a in before for h in a["holds"] if h in _STOPPING_HOLD_EVENTS}),
+            "opted_out": sorted({channel for a in before for channel in a["opted_out"]}),
+        }
+        rows.append(row)
+        before.append(row)
+        points += _points(tenant, account_id, borrower_id, d.borrower.phones, d.borrower.emails)
+    fresh = await repo.insert_accounts(session, rows)
+    new = {a.account_id for a in fresh}
+    await repo.add_contact_points(session, [p for p in points if p["account_id"] in new])
+    await planner.plan_many(session, fresh, now=now, spacing=spacing, strategies=strategies, fresh=True)
 
 
 async def _payment(session: AsyncSession, event: Event[c.PaymentReceived], now: datetime) -> None:

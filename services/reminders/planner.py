@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,26 +42,44 @@ def days_past_due(due: date, today: date) -> int:
     return max((today - due).days, 0)
 
 
+class Strategies:
+    """The strategies a run of accounts uses, each read and parsed once for the run: a tenant's own
+    (by name), or the jurisdiction's built-in one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows: dict[tuple[str, str], Any] = {}
+        self._parsed: dict[tuple[str, str, str], Strategy] = {}
+
+    async def _row(self, tenant: str, name: str) -> Any:
+        key = (tenant, name)
+        if key not in self._rows:
+            self._rows[key] = await repo.strategy(self._session, tenant, name)
+        return self._rows[key]
+
+    async def get(self, *, tenant: str, name: str, jurisdiction: str) -> Strategy:
+        key = (tenant, name, jurisdiction)
+        found = self._parsed.get(key)
+        if found is None:
+            row = await self._row(tenant, name) if name != BUILTIN else None
+            found = Strategy.model_validate(row.document) if row is not None else load_default(jurisdiction)
+            self._parsed[key] = found
+        return found
+
+    async def choose(self, *, tenant: str, account_id: uuid.UUID, jurisdiction: str) -> tuple[str, str]:
+        """The tenant's own `default` strategy when it saved one for this country, else the built-in
+        one; and the account's variant of it."""
+        own = await self._row(tenant, "default")
+        country = jurisdiction.split("-")[0]
+        name = BUILTIN
+        if own is not None and str(own.document.get("jurisdiction", "")).split("-")[0] == country:
+            name = "default"
+        strategy = await self.get(tenant=tenant, name=name, jurisdiction=jurisdiction)
+        return name, assign_variant(strategy, str(account_id)).name
+
+
 async def strategy_for(session: AsyncSession, *, tenant: str, name: str, jurisdiction: str) -> Strategy:
-    if name != BUILTIN:
-        row = await repo.strategy(session, tenant, name)
-        if row is not None:
-            return Strategy.model_validate(row.document)
-    return load_default(jurisdiction)
-
-
-async def choose_strategy(
-    session: AsyncSession, *, tenant: str, account_id: uuid.UUID, jurisdiction: str
-) -> tuple[str, str]:
-    """The tenant's own `default` strategy when it saved one, else the jurisdiction's built-in one."""
-    # The tenant's own default applies to accounts of its jurisdiction; others get the built-in one.
-    own = await repo.strategy(session, tenant, "default")
-    country = jurisdiction.split("-")[0]
-    name = BUILTIN
-    if own is not None and str(own.document.get("jurisdiction", "")).split("-")[0] == country:
-        name = "default"
-    strategy = await strategy_for(session, tenant=tenant, name=name, jurisdiction=jurisdiction)
-    return name, assign_variant(strategy, str(account_id)).name
+    return await Strategies(session).get(tenant=tenant, name=name, jurisdiction=jurisdiction)
 
 
 # The validation notice's states on the account: the ladder waits while it is pending.
@@ -82,55 +102,102 @@ def next_planning(account: Any, now: datetime) -> datetime:
 async def plan(session: AsyncSession, account: Any, *, now: datetime, spacing: timedelta) -> int:
     """Plan the jobs now due for an open account, and when to look at it again; returns how many
     jobs were added."""
-    added = await _plan(session, account, now=now, spacing=spacing)
-    if account.status == "open":
-        await repo.update_account(session, account.account_id, next_plan_at=next_planning(account, now))
-    return added
+    return await plan_many(session, [account], now=now, spacing=spacing)
 
 
-async def _plan(session: AsyncSession, account: Any, *, now: datetime, spacing: timedelta) -> int:
-    """Plan the jobs now due for an open account; returns how many were added.
+@dataclass
+class _Run:
+    """What planning a run of accounts writes, gathered and then written one statement per table."""
 
-    A US account's validation notice goes first (12 CFR 1006.34(a)(1)); the ladder starts once it has
-    gone, or once it turned out it cannot. A GB account flagged vulnerable is paused for review.
-    Several rungs due at once are spaced `spacing` apart, never sent in one burst.
-    """
-    if account.status != "open":
-        return 0
-    if account.notice_state == "pending" and not await _notice_settled(session, account, now=now):
-        return 0
-    if pausing_holds(account.jurisdiction, frozenset(account.holds)):
-        return 0
-    strategy = await strategy_for(
-        session, tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
-    )
-    dpd = days_past_due(account.due_date, local_today(list(account.timezones), now))
-    promises = await repo.promises_of(session, account.account_id)
-    plans = await repo.plans_of(session, account.account_id)
-    paused = any(p.state == "active" and now.date() <= p.due_date + PROMISE_GRACE for p in promises)
-    active_plan = any(p.state == "active" for p in plans)
-    added = 0
-    if not paused and not active_plan:
-        variant = next((v for v in strategy.variants if v.name == account.variant), strategy.variants[0])
-        steps = due_steps(steps_for(strategy, variant), dpd=dpd, done=set(account.steps_done))
-        rows = [
+    now: datetime
+    spacing: timedelta
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    changes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def job(self, account: Any, *, step_dpd: int, channel: str, purpose: str, due_at: datetime) -> None:
+        self.jobs.append(
             {
                 "job_id": uuid.uuid4(),
                 "tenant": account.tenant,
                 "account_id": account.account_id,
                 "borrower_id": account.borrower_id,
-                "step_dpd": step.dpd,
-                "channel": step.channel,
-                "purpose": step.purpose,
+                "step_dpd": step_dpd,
+                "channel": channel,
+                "purpose": purpose,
                 "state": "planned",
                 "due_at": due_at,
             }
-            for step, due_at in spaced(steps, start=now, spacing=spacing)
-        ]
-        added = await repo.plan_jobs(session, rows)
+        )
+
+
+async def plan_many(
+    session: AsyncSession,
+    accounts: Sequence[Any],
+    *,
+    now: datetime,
+    spacing: timedelta,
+    strategies: Strategies | None = None,
+    fresh: bool = False,
+) -> int:
+    """Plan the jobs now due for a run of accounts, and when to look at each again; returns how many
+    jobs were added. What the run needs is read once per table (`fresh`: accounts just placed, which
+    have no jobs, promises or plans yet), and what it plans is written together.
+
+    A US account's validation notice goes first (12 CFR 1006.34(a)(1)); the ladder starts once it has
+    gone, or once it turned out it cannot. A GB account flagged vulnerable is paused for review.
+    Several rungs due at once are spaced `spacing` apart, never sent in one burst.
+    """
+    open_ = [a for a in accounts if a.status == "open"]
+    if not open_:
+        return 0
+    strategies = strategies or Strategies(session)
+    ids = [a.account_id for a in open_]
+    pending = [a.account_id for a in open_ if a.notice_state == "pending"]
+    notices = {} if fresh else await repo.notice_jobs(session, pending)
+    promises = {} if fresh else await repo.promises_of_accounts(session, ids)
+    plans = {} if fresh else await repo.plans_of_accounts(session, ids)
+    run = _Run(now=now, spacing=spacing)
+    for account in open_:
+        run.changes[account.account_id] = {"next_plan_at": next_planning(account, now)}
+        if account.notice_state == "pending" and not _notice_settled(
+            run, account, notices.get(account.account_id)
+        ):
+            continue
+        if pausing_holds(account.jurisdiction, frozenset(account.holds)):
+            continue
+        strategy = await strategies.get(
+            tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
+        )
+        await _ladder(
+            session,
+            run,
+            account,
+            strategy,
+            promises.get(account.account_id, []),
+            plans.get(account.account_id, []),
+        )
+    added = await repo.plan_jobs(session, run.jobs)
+    await repo.update_accounts(session, run.changes)
+    return added
+
+
+async def _ladder(
+    session: AsyncSession, run: _Run, account: Any, strategy: Strategy, promises: list[Any], plans: list[Any]
+) -> None:
+    """The rungs now due (unless a promise or plan pauses the ladder), and escalation when it is due."""
+    now = run.now
+    dpd = days_past_due(account.due_date, local_today(list(account.timezones), now))
+    paused = any(p.state == "active" and now.date() <= p.due_date + PROMISE_GRACE for p in promises)
+    active_plan = any(p.state == "active" for p in plans)
+    if not paused and not active_plan:
+        variant = next((v for v in strategy.variants if v.name == account.variant), strategy.variants[0])
+        steps = due_steps(steps_for(strategy, variant), dpd=dpd, done=set(account.steps_done))
+        for step, due_at in spaced(steps, start=now, spacing=run.spacing):
+            run.job(account, step_dpd=step.dpd, channel=step.channel, purpose=step.purpose, due_at=due_at)
         if steps:
-            done = sorted(set(account.steps_done) | {s.dpd for s in steps})
-            await repo.update_account(session, account.account_id, steps_done=done)
+            run.changes[account.account_id]["steps_done"] = sorted(
+                set(account.steps_done) | {s.dpd for s in steps}
+            )
     balance = account.amount_due_minor - account.paid_minor
     target = escalation_due(
         strategy,
@@ -144,7 +211,7 @@ async def _plan(session: AsyncSession, account: Any, *, now: datetime, spacing: 
     if gb_visit and not await repo.has_sent(session, account.account_id, purpose="forbearance_offer"):
         target = None
     if target is not None and account.escalated_at is None:
-        await repo.update_account(session, account.account_id, escalated_at=now)
+        run.changes[account.account_id]["escalated_at"] = now
         await escalate(
             session,
             account,
@@ -153,7 +220,6 @@ async def _plan(session: AsyncSession, account: Any, *, now: datetime, spacing: 
             dpd=dpd,
             reason=f"DPD {dpd}, {balance} {account.currency} outstanding, no active promise or plan",
         )
-    return added
 
 
 async def escalate(
@@ -177,36 +243,18 @@ async def escalate(
     )
 
 
-async def _notice_settled(session: AsyncSession, account: Any, *, now: datetime) -> bool:
-    """Whether the validation notice no longer holds the ladder back: planned now if it is not yet."""
-    job = await repo.notice_job(session, account.account_id)
+def _notice_settled(run: _Run, account: Any, job: Any) -> bool:
+    """Whether the validation notice no longer holds the ladder back; planned now if it is not yet."""
     if job is None:
         channel = notice_channel(account)
         if channel is None:
-            await repo.update_account(session, account.account_id, notice_state="unavailable")
+            run.changes[account.account_id]["notice_state"] = "unavailable"
             return True
-        await repo.plan_jobs(
-            session,
-            [
-                {
-                    "job_id": uuid.uuid4(),
-                    "tenant": account.tenant,
-                    "account_id": account.account_id,
-                    "borrower_id": account.borrower_id,
-                    "step_dpd": 0,
-                    "channel": channel,
-                    "purpose": "validation_notice",
-                    "state": "planned",
-                    "due_at": now,
-                }
-            ],
-        )
+        run.job(account, step_dpd=0, channel=channel, purpose="validation_notice", due_at=run.now)
         return False
     if job.state not in NOTICE_FINAL:
         return False
-    await repo.update_account(
-        session, account.account_id, notice_state="sent" if job.state == "sent" else "failed"
-    )
+    run.changes[account.account_id]["notice_state"] = "sent" if job.state == "sent" else "failed"
     return True
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,46 @@ from reminders.tables import (
 async def insert_account(session: AsyncSession, **values: Any) -> bool:
     stmt = insert(accounts).values(**values).on_conflict_do_nothing().returning(accounts.c.account_id)
     return (await session.execute(stmt)).first() is not None
+
+
+async def insert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """Insert a run's accounts in one statement; returns the rows that are new (a replayed placement
+    inserts nothing), whole, as later reads would return them."""
+    if not rows:
+        return []
+    stmt = insert(accounts).values(list(rows)).on_conflict_do_nothing().returning(*accounts.c)
+    return list((await session.execute(stmt)).all())
+
+
+async def accounts_of_borrowers(
+    session: AsyncSession, borrower_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
+    ids = sorted(set(borrower_ids))
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if ids:
+        for row in await session.execute(select(accounts).where(accounts.c.borrower_id.in_(ids))):
+            found[row.borrower_id].append(row._mapping)
+    return found
+
+
+def _prefixed(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of an executemany UPDATE (a column's own name is reserved for SQLAlchemy)."""
+    return {f"v_{k}": v for k, v in values.items()}
+
+
+async def update_accounts(session: AsyncSession, changes: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
+    """Several accounts' changes: one statement (executed for many rows) per set of columns changed."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for account_id, values in changes.items():
+        if values:
+            by_columns[tuple(sorted(values))].append({"_id": account_id, **_prefixed(values)})
+    for columns, params in by_columns.items():
+        stmt = (
+            update(accounts)
+            .where(accounts.c.account_id == bindparam("_id"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        await session.execute(stmt.execution_options(synchronize_session=False), params)
 
 
 async def account(session: AsyncSession, account_id: uuid.UUID, *, lock: bool = False) -> Any:
@@ -176,6 +217,35 @@ async def notice_job(session: AsyncSession, account_id: uuid.UUID) -> Any:
     return (await session.execute(stmt)).first()
 
 
+async def notice_jobs(session: AsyncSession, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not account_ids:
+        return {}
+    stmt = select(jobs).where(jobs.c.account_id.in_(account_ids), jobs.c.purpose == "validation_notice")
+    return {r.account_id: r for r in await session.execute(stmt)}
+
+
+async def promises_of_accounts(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if account_ids:
+        stmt = select(promises).where(promises.c.account_id.in_(account_ids)).order_by(promises.c.created_at)
+        for row in await session.execute(stmt):
+            found[row.account_id].append(row)
+    return found
+
+
+async def plans_of_accounts(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if account_ids:
+        stmt = select(plans).where(plans.c.account_id.in_(account_ids)).order_by(plans.c.created_at)
+        for row in await session.execute(stmt):
+            found[row.account_id].append(row)
+    return found
+
+
 async def has_sent(session: AsyncSession, account_id: uuid.UUID, *, purpose: str) -> bool:
     stmt = select(jobs.c.job_id).where(
         jobs.c.account_id == account_id, jobs.c.purpose == purpose, jobs.c.state == "sent"
@@ -190,6 +260,34 @@ async def advance_intake_seq(session: AsyncSession, borrower_id: uuid.UUID, seq:
         .where(accounts.c.borrower_id == borrower_id, accounts.c.intake_seq < seq)
         .values(intake_seq=seq)
     )
+
+
+_ADVANCE_SEQS = text(
+    "UPDATE reminders.accounts a SET intake_seq = w.seq"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:seqs AS bigint[])) AS w(borrower_id, seq)"
+    " WHERE a.borrower_id = w.borrower_id AND a.intake_seq < w.seq"
+)
+
+
+async def advance_intake_seqs(session: AsyncSession, seqs: Mapping[uuid.UUID, int]) -> None:
+    """`advance_intake_seq` for several borrowers in one statement."""
+    if seqs:
+        ids = sorted(seqs)
+        await session.execute(_ADVANCE_SEQS, {"ids": ids, "seqs": [seqs[i] for i in ids]})
+
+
+async def update_jobs(session: AsyncSession, changes: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
+    """Several jobs' changes: one statement (executed for many rows) per set of columns changed."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for job_id, values in changes.items():
+        by_columns[tuple(sorted(values))].append({"_id": job_id, **_prefixed(values)})
+    for columns, params in by_columns.items():
+        stmt = (
+            update(jobs)
+            .where(jobs.c.job_id == bindparam("_id"))
+            .values({"updated_at": func.now(), **{c: bindparam(f"v_{c}") for c in columns}})
+        )
+        await session.execute(stmt.execution_options(synchronize_session=False), params)
 
 
 async def insert_call_task(session: AsyncSession, **values: Any) -> None:

@@ -38,6 +38,7 @@ log = structlog.get_logger(__name__)
 
 MAX_SEND_TRIES = 5
 PLAN_BATCH = 500
+DISPATCH_BATCH = 500
 
 
 @dataclass
@@ -87,58 +88,44 @@ class Workers:
     # --- dispatch: due jobs ask compliance for a permit -------------------------------------------
 
     async def dispatch_due(self) -> bool:
+        """Ask compliance for a permit for each due job: a run of them claimed, their accounts read and
+        the jobs updated together, the requests written to the outbox in one go."""
         now = self.runtime.clock.now()
         async with unit_of_work(self.runtime.sessions) as session:
-            due = await repo.claim_due_jobs(session, now=now, stale_after=self.permit_wait, limit=500)
-            requests: list[OutgoingEvent] = []
-            for job in due:
-                request = await self._prepare_request(session, job, now)
-                if request is not None:
-                    requests.append(request)
-            await enqueue(session, outbox, requests, source=SOURCE)
-        return len(due) == 500
-
-    async def _prepare_request(self, session: AsyncSession, job: Any, now: datetime) -> OutgoingEvent | None:
-        account = await repo.account(session, job.account_id)
-        if account is None:
-            return None
-        channel, point, reason = await _reachable(session, account, job)
-        if reason is not None or point is None:
-            await repo.update_job(
-                session,
-                job.job_id,
-                state="cancelled",
-                reasons=[{"rule": "reminders.precheck", "message": reason or "no contact point"}],
+            due = await repo.claim_due_jobs(
+                session, now=now, stale_after=self.permit_wait, limit=DISPATCH_BATCH
             )
-            await settled(session, job, now=now, spacing=self.spacing)
-            return None
-        request_id = str(uuid.uuid4())
-        await repo.update_job(
-            session,
-            job.job_id,
-            state="awaiting_permit",
-            request_id=request_id,
-            contact_point_id=point["id"],
-            channel=channel,
-        )
-        return OutgoingEvent(
-            topic=TOPIC,
-            key=str(job.borrower_id),
-            data=k.PermitRequested(
-                request_id=request_id,
-                requester="reminders",
-                account_id=str(job.account_id),
-                borrower_id=str(job.borrower_id),
-                channel=PERMIT_CHANNEL[channel],
-                at=now,
-                purpose=job.purpose,
-                contact_point_id=point["id"],
-                job_id=str(job.job_id),
-                intake_seq=account.intake_seq or None,
-            ),
-            tenant=job.tenant,
-            subject=str(job.account_id),
-        )
+            accounts = await repo.accounts_by_id(session, {j.account_id for j in due})
+            strategies = planner.Strategies(session)
+            requests: list[OutgoingEvent] = []
+            changes: dict[uuid.UUID, dict[str, Any]] = {}
+            stopped: list[Any] = []
+            for job in due:
+                account = accounts.get(job.account_id)
+                if account is None:
+                    continue
+                channel, point, reason = await _reachable(strategies, account, job)
+                if reason is not None or point is None:
+                    message = reason or "no contact point"
+                    changes[job.job_id] = {
+                        "state": "cancelled",
+                        "reasons": [{"rule": "reminders.precheck", "message": message}],
+                    }
+                    stopped.append(job)
+                    continue
+                request_id = str(uuid.uuid4())
+                changes[job.job_id] = {
+                    "state": "awaiting_permit",
+                    "request_id": request_id,
+                    "contact_point_id": point["id"],
+                    "channel": channel,
+                }
+                requests.append(_permit_request(job, account, request_id, channel, point["id"], now))
+            await repo.update_jobs(session, changes)
+            for job in stopped:
+                await settled(session, job, now=now, spacing=self.spacing)
+            await enqueue(session, outbox, requests, source=SOURCE)
+        return len(due) == DISPATCH_BATCH
 
     # --- send: exactly once, holding the job's row lock across the provider call ------------------
 
@@ -252,7 +239,7 @@ class Workers:
     async def _message(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> Message:
         if job.purpose == "validation_notice":
             return self._notice(job, account, now)
-        step = await _step_of(session, account, job)
+        step = await _step_of(planner.Strategies(session), account, job)
         content: Any = step
         if step is not None and step.channel != job.channel:
             content = step.fallback if step.fallback and step.fallback.channel == job.channel else None
@@ -344,16 +331,39 @@ class Workers:
         return False
 
 
-async def _step_of(session: AsyncSession, account: Any, job: Any) -> Step | None:
-    strategy = await planner.strategy_for(
-        session, tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
+async def _step_of(strategies: planner.Strategies, account: Any, job: Any) -> Step | None:
+    strategy = await strategies.get(
+        tenant=account.tenant, name=account.strategy, jurisdiction=account.jurisdiction
     )
     variant = next((v for v in strategy.variants if v.name == account.variant), strategy.variants[0])
     return next((s for s in steps_for(strategy, variant) if s.dpd == job.step_dpd), None)
 
 
+def _permit_request(
+    job: Any, account: Any, request_id: str, channel: str, point_id: str, now: datetime
+) -> OutgoingEvent:
+    return OutgoingEvent(
+        topic=TOPIC,
+        key=str(job.borrower_id),
+        data=k.PermitRequested(
+            request_id=request_id,
+            requester="reminders",
+            account_id=str(job.account_id),
+            borrower_id=str(job.borrower_id),
+            channel=PERMIT_CHANNEL[channel],
+            at=now,
+            purpose=job.purpose,
+            contact_point_id=point_id,
+            job_id=str(job.job_id),
+            intake_seq=account.intake_seq or None,
+        ),
+        tenant=job.tenant,
+        subject=str(job.account_id),
+    )
+
+
 async def _reachable(
-    session: AsyncSession, account: Any, job: Any
+    strategies: planner.Strategies, account: Any, job: Any
 ) -> tuple[str, dict[str, Any] | None, str | None]:
     """The channel and contact point a job can use now, falling back as its step allows (SMS → e-mail,
     a validation notice's e-mail → letter), or the reason it cannot go ahead."""
@@ -364,7 +374,7 @@ async def _reachable(
         if job.purpose == "validation_notice":
             fallback = _LETTER if channel == "email" else None
         else:
-            step = await _step_of(session, account, job)
+            step = await _step_of(strategies, account, job)
             fallback = step.fallback if step is not None else None
         if fallback is not None and stop_reason(_view(account), fallback.channel, job.purpose) is None:
             fallback_point = _contact_point(account, fallback.channel)

@@ -217,6 +217,21 @@ async def test_reminders_hot_queries_use_indexes(stack: Stack, db: AsyncConnecti
             "accounts_of_borrower": lambda s: repo.accounts_of_borrower(s, uid("b", 3)),
             "accounts_by_contact_point": lambda s: repo.accounts_by_contact_point(s, "cp9"),
             "accounts_to_plan": lambda s: repo.accounts_to_plan(s, now=now, limit=500),
+            "accounts_of_borrowers": lambda s: repo.accounts_of_borrowers(
+                s, [uid("b", n) for n in range(1, 50)]
+            ),
+            "update_accounts": lambda s: repo.update_accounts(
+                s, {a: {"next_plan_at": now, "steps_done": [0]} for a in accounts}
+            ),
+            "notice_jobs": lambda s: repo.notice_jobs(s, accounts),
+            "promises_of_accounts": lambda s: repo.promises_of_accounts(s, accounts),
+            "plans_of_accounts": lambda s: repo.plans_of_accounts(s, accounts),
+            "advance_intake_seqs": lambda s: repo.advance_intake_seqs(
+                s, {uid("b", n): 9 for n in range(1, 50)}
+            ),
+            "update_jobs": lambda s: repo.update_jobs(
+                s, {job_id: {"state": "awaiting_permit", "request_id": "x"}}
+            ),
             "jobs_of": lambda s: repo.jobs_of(s, accounts[0]),
             "notice_job": lambda s: repo.notice_job(s, accounts[0]),
             "has_sent": lambda s: repo.has_sent(s, accounts[0], purpose="validation_notice"),

@@ -68,9 +68,12 @@ class Recorder:
     statements: list[tuple[str, Any]] = field(default_factory=list)
     on: bool = False
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+    def __call__(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         if self.on:
-            self.statements.append((statement, parameters))
+            # A statement run for many rows is explained with its first row's parameters.
+            self.statements.append((statement, parameters[0] if executemany else parameters))
 
     @contextmanager
     def recording(self) -> Iterator[list[tuple[str, Any]]]:
