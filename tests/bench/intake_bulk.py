@@ -16,7 +16,8 @@ import orjson
 
 from common.auth import Role, issue_token
 from common.devstack.layout import Layout
-from intake.handlers import ACCOUNT_COLUMNS, BORROWER_COLUMNS, LENDER_EVENT_COLUMNS, OUTBOX_COLUMNS
+from common.messaging.outbox import OUTBOX_COLUMNS
+from intake.handlers import ACCOUNT_COLUMNS, BORROWER_COLUMNS, LENDER_EVENT_COLUMNS
 from tests.bench.data import placement
 
 
