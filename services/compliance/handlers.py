@@ -50,7 +50,6 @@ def build_router(deps: Deps) -> EventRouter:
     """Every event type compliance reads is audited; those that change its view also apply."""
     router = EventRouter()
     effects: dict[str, Callable[[AsyncSession, Event[Any], Deps], Awaitable[None]]] = {
-        "account.placed": _placed,
         "contact.reported": _contact_reported,
         "account.closed": _closed,
         "dispute.opened": _dispute_opened,
@@ -74,8 +73,12 @@ def build_router(deps: Deps) -> EventRouter:
         "plan.completed",
         "collection.escalated",
     )
-    for ce_type in (*effects, *audited_only):
+    for ce_type in effects:
         router.on(ce_type)(_audited(effects.get(ce_type), deps))
+    # The frequent types are handled a run at a time.
+    for ce_type in audited_only:
+        router.on_batch(ce_type)(_audited_run(_seqs_advanced, deps))
+    router.on_batch("account.placed")(_audited_run(_placed, deps))
     router.on_batch("permit.requested")(_audited_run(_permits_requested, deps))
     return router
 
@@ -158,30 +161,55 @@ def _consents(
     return out
 
 
-async def _placed(session: AsyncSession, event: Event[c.AccountPlaced], deps: Deps) -> None:
-    d = event.data
-    account_id, borrower_id = _ids(d)
-    existing = await repo.borrower(session, borrower_id, lock=True)
-    third = {t.id: {"relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties}
-    if existing is not None:
-        third = {**existing.third_parties, **third}
-    b = d.borrower
-    await repo.upsert_borrower(
-        session,
-        borrower_id,
-        tenant=event.envelope.tenant,
-        timezones=b.timezones,
-        zone_sources=b.zone_sources,
-        consents=_consents(b.phones, b.emails, b.addresses, checked=d.occurred_at),
-        third_parties=third,
+async def _seqs_advanced(session: AsyncSession, events: list[Event[Any]], deps: Deps) -> None:
+    """Remember how far into each borrower's intake events the run went (audited by the caller)."""
+    seqs: dict[uuid.UUID, int] = {}
+    for event in events:
+        if isinstance(event.data, c.IntakeEvent) and event.data.seq:
+            borrower_id = uuid.UUID(event.data.borrower_id)
+            seqs[borrower_id] = max(seqs.get(borrower_id, 0), event.data.seq)
+    await repo.advance_intake_seqs(session, seqs)
+
+
+async def _placed(session: AsyncSession, events: list[Event[c.AccountPlaced]], deps: Deps) -> None:
+    """A run of placements: the borrowers (locked in id order) and accounts in a statement each."""
+    existing = await repo.borrowers_by_id(
+        session, sorted({uuid.UUID(e.data.borrower_id) for e in events}), lock=True
     )
-    await repo.insert_account(
-        session,
-        account_id=account_id,
-        tenant=event.envelope.tenant,
-        borrower_id=borrower_id,
-        jurisdiction=d.account.jurisdiction,
-    )
+    third_parties: dict[uuid.UUID, dict[str, Any]] = {
+        borrower_id: dict(row.third_parties) for borrower_id, row in existing.items()
+    }
+    people: dict[uuid.UUID, dict[str, Any]] = {}
+    accounts: dict[uuid.UUID, dict[str, Any]] = {}
+    for event in events:
+        d = event.data
+        account_id, borrower_id = _ids(d)
+        known = third_parties.setdefault(borrower_id, {})
+        known.update(
+            {t.id: {"relationship": t.relationship, "phone_id": t.phone_id} for t in d.third_parties}
+        )
+        b = d.borrower
+        # A borrower placed twice in the run is written once, as of the later placement.
+        people[borrower_id] = {
+            "borrower_id": borrower_id,
+            "tenant": event.envelope.tenant,
+            "timezones": b.timezones,
+            "zone_sources": b.zone_sources,
+            "consents": _consents(b.phones, b.emails, b.addresses, checked=d.occurred_at),
+            "third_parties": dict(known),
+        }
+        accounts.setdefault(
+            account_id,
+            {
+                "account_id": account_id,
+                "tenant": event.envelope.tenant,
+                "borrower_id": borrower_id,
+                "jurisdiction": d.account.jurisdiction,
+            },
+        )
+    await repo.upsert_borrowers(session, [people[b] for b in sorted(people)])
+    await repo.insert_accounts(session, list(accounts.values()))
+    await _seqs_advanced(session, events, deps)
 
 
 async def _account_holds(

@@ -24,6 +24,35 @@ async def upsert_borrower(session: AsyncSession, borrower_id: uuid.UUID, **value
     await session.execute(stmt.on_conflict_do_update(index_elements=[borrowers.c.borrower_id], set_=changes))
 
 
+async def upsert_borrowers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Several borrowers (one row each, all with the same columns) in one statement; an existing
+    borrower takes the new values, except its tenant."""
+    if not rows:
+        return
+    stmt = pg_insert(borrowers).values(list(rows))
+    changes = {k: stmt.excluded[k] for k in rows[0] if k not in ("borrower_id", "tenant")}
+    await session.execute(stmt.on_conflict_do_update(index_elements=[borrowers.c.borrower_id], set_=changes))
+
+
+async def insert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(pg_insert(accounts).values(list(rows)).on_conflict_do_nothing())
+
+
+_ADVANCE_SEQS = text(
+    "UPDATE compliance.borrowers b SET intake_seq = w.seq"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:seqs AS bigint[])) AS w(borrower_id, seq)"
+    " WHERE b.borrower_id = w.borrower_id AND b.intake_seq < w.seq"
+)
+
+
+async def advance_intake_seqs(session: AsyncSession, seqs: dict[uuid.UUID, int]) -> None:
+    """`advance_intake_seq` for several borrowers in one statement."""
+    if seqs:
+        ids = sorted(seqs)
+        await session.execute(_ADVANCE_SEQS, {"ids": ids, "seqs": [seqs[i] for i in ids]})
+
+
 async def insert_account(session: AsyncSession, **values: Any) -> None:
     await session.execute(pg_insert(accounts).values(**values).on_conflict_do_nothing())
 

@@ -123,10 +123,10 @@ def build_router(clock: Clock, *, spacing: timedelta) -> EventRouter:
             await repo.update_account(session, account_id, contacts={})
         await repo.cancel_pending(session, accounts, reason="the borrower's personal data was erased")
 
-    @router.on("permit.decided")
-    async def decided(session: AsyncSession, event: Event[k.PermitDecided]) -> None:
-        if event.data.requester == "reminders":
-            await _decided(session, event.data, clock.now(), spacing=spacing)
+    @router.on_batch("permit.decided")
+    async def decided(session: AsyncSession, events: list[Event[k.PermitDecided]]) -> None:
+        answers = [e.data for e in events if e.data.requester == "reminders"]
+        await _decided(session, answers, clock.now(), spacing=spacing)
 
     return router
 
@@ -283,37 +283,52 @@ async def _hold_set(session: AsyncSession, d: c.HoldSet, now: datetime) -> None:
             )
 
 
-async def _decided(session: AsyncSession, d: k.PermitDecided, now: datetime, *, spacing: timedelta) -> None:
-    job = await repo.job_by_request(session, d.request_id)
-    if job is None and d.job_id is not None:
-        # An answer to an earlier request of a job that asked again (compliance was slow): still an
-        # answer for this job, and taking it ends the wait instead of asking once more.
-        job = await repo.job(session, uuid.UUID(d.job_id), lock=True)
-    if job is None or job.state not in ("awaiting_permit", "deferred"):
-        return  # cancelled, or answered and acted on meanwhile
-    # One borrower's decisions arrive in the order compliance made them, so the latest word counts: an
-    # allow after a deferral (say, "placement not read yet" while compliance caught up) is taken.
-    reasons = [r.model_dump() for r in d.reasons]
-    if d.outcome == "allow":
-        await repo.update_job(
-            session,
-            job.job_id,
-            state="sending",
-            permit_id=uuid.UUID(d.permit_id),
-            permit_expires_at=d.expires_at,
-            reasons=reasons,
-        )
+async def _decided(
+    session: AsyncSession, answers: list[k.PermitDecided], now: datetime, *, spacing: timedelta
+) -> None:
+    """A run of compliance's answers, applied in the order compliance gave them (one borrower's arrive
+    in order, so the latest word counts: an allow after a deferral, say "placement not read yet"
+    while compliance caught up, is taken). An answer to an earlier request of a job that asked again
+    (compliance was slow) is still an answer for that job, and taking it ends the wait."""
+    if not answers:
+        return
+    found = await repo.jobs_answered(
+        session,
+        [d.request_id for d in answers],
+        [uuid.UUID(d.job_id) for d in answers if d.job_id is not None],
+    )
+    by_request = {j.request_id: j for j in found if j.request_id}
+    by_id = {j.job_id: j for j in found}
+    state = {j.job_id: j.state for j in found}
+    changes: dict[uuid.UUID, dict[str, Any]] = {}
+    denied: list[Any] = []
+    for d in answers:
+        job = by_request.get(d.request_id) or (by_id.get(uuid.UUID(d.job_id)) if d.job_id else None)
+        if job is None or state[job.job_id] not in ("awaiting_permit", "deferred"):
+            continue  # cancelled, or answered and acted on meanwhile
+        reasons = [r.model_dump() for r in d.reasons]
+        if d.outcome == "allow":
+            change = {
+                "state": "sending",
+                "permit_id": uuid.UUID(d.permit_id),
+                "permit_expires_at": d.expires_at,
+                "reasons": reasons,
+            }
+        elif d.outcome == "defer":
+            change = {
+                "state": "deferred",
+                "not_before": d.not_before or datetime.now(UTC),
+                "reasons": reasons,
+            }
+        else:
+            change = {"state": "denied", "reasons": reasons}
+            denied.append(job)
+        state[job.job_id] = change["state"]
+        changes[job.job_id] = {**changes.get(job.job_id, {}), **change}
+    await repo.update_jobs(session, changes)
+    if any(c["state"] == "sending" for c in changes.values()):
         await wake.jobs_sendable(session)
-    elif d.outcome == "defer":
-        await repo.update_job(
-            session,
-            job.job_id,
-            state="deferred",
-            not_before=d.not_before or datetime.now(UTC),
-            reasons=reasons,
-        )
-    else:
-        await repo.update_job(session, job.job_id, state="denied", reasons=reasons)
+    for job in denied:
         await settled(session, job, now=now, spacing=spacing)
 
 

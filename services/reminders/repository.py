@@ -195,6 +195,22 @@ async def job_by_request(session: AsyncSession, request_id: str) -> Any:
     return (await session.execute(stmt)).first()
 
 
+async def jobs_answered(
+    session: AsyncSession, request_ids: Sequence[str], job_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """The jobs these permit answers are for (by the request, or by the job that asked), locked in
+    id order."""
+    if not request_ids and not job_ids:
+        return []
+    stmt = (
+        select(jobs)
+        .where(or_(jobs.c.request_id.in_(request_ids), jobs.c.job_id.in_(job_ids)))
+        .order_by(jobs.c.job_id)
+        .with_for_update()
+    )
+    return list((await session.execute(stmt)).all())
+
+
 async def job(session: AsyncSession, job_id: uuid.UUID, *, lock: bool = False) -> Any:
     stmt = select(jobs).where(jobs.c.job_id == job_id)
     if lock:
