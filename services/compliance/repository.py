@@ -29,14 +29,16 @@ async def upsert_borrowers(session: AsyncSession, rows: Sequence[dict[str, Any]]
     borrower takes the new values, except its tenant."""
     if not rows:
         return
-    stmt = pg_insert(borrowers).values(list(rows))
+    stmt = pg_insert(borrowers)
     changes = {k: stmt.excluded[k] for k in rows[0] if k not in ("borrower_id", "tenant")}
-    await session.execute(stmt.on_conflict_do_update(index_elements=[borrowers.c.borrower_id], set_=changes))
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[borrowers.c.borrower_id], set_=changes), list(rows)
+    )
 
 
 async def insert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(pg_insert(accounts).values(list(rows)).on_conflict_do_nothing())
+        await session.execute(pg_insert(accounts).on_conflict_do_nothing(), list(rows))
 
 
 _ADVANCE_SEQS = text(

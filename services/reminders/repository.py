@@ -36,8 +36,10 @@ async def insert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]])
     inserts nothing), whole, as later reads would return them."""
     if not rows:
         return []
-    stmt = insert(accounts).values(list(rows)).on_conflict_do_nothing().returning(*accounts.c)
-    return list((await session.execute(stmt)).all())
+    # One statement compiled once and sent for all rows (executemany with RETURNING), not a
+    # multi-row VALUES that would be compiled anew for every size of run.
+    stmt = insert(accounts).on_conflict_do_nothing().returning(*accounts.c)
+    return list((await session.execute(stmt, list(rows))).all())
 
 
 async def accounts_of_borrowers(
@@ -107,7 +109,7 @@ async def accounts_to_plan(session: AsyncSession, *, now: datetime, limit: int) 
 
 async def add_contact_points(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(contact_points).values(list(rows)).on_conflict_do_nothing())
+        await session.execute(insert(contact_points).on_conflict_do_nothing(), list(rows))
 
 
 async def accounts_by_contact_point(session: AsyncSession, contact_point_id: str) -> list[Any]:
@@ -119,8 +121,8 @@ async def plan_jobs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> in
     """Insert jobs, ignoring steps already planned for the account; returns how many are new."""
     if not rows:
         return 0
-    stmt = insert(jobs).values(list(rows)).on_conflict_do_nothing().returning(jobs.c.job_id)
-    added = len((await session.execute(stmt)).all())
+    stmt = insert(jobs).on_conflict_do_nothing().returning(jobs.c.job_id)
+    added = len((await session.execute(stmt, list(rows))).all())
     if added:
         await wake.jobs_due(session)
     return added
