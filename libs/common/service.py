@@ -51,6 +51,10 @@ class ServiceSpec:
     api: list[APIRouter] = field(default_factory=list)
     subscriptions: list[str] = field(default_factory=list)
     events: EventRouter = field(default_factory=EventRouter)
+    # The priority lane: a second consumer group per topic that applies only these types (stop
+    # events: payments, holds, disputes) ahead of a backlog, when their order allows it.
+    priority: EventRouter = field(default_factory=EventRouter)
+    priority_topics: list[str] = field(default_factory=list)
     description: str = ""
 
 
@@ -200,6 +204,25 @@ def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
                 crash_points=runtime.crash_points,
             )
             runtime.tasks.append(asyncio.create_task(consumer.run(runtime.stop), name=f"{spec.name}-{topic}"))
+    for topic in spec.priority_topics if spec.priority.types else ():
+        # Same inbox consumer name: whichever of the two applies an event first, the other skips it.
+        lane = ConsumerRunner(
+            name=spec.name,
+            group_id=f"{spec.name}.{topic}.priority",
+            topics=[topic],
+            router=spec.priority,
+            sessions=runtime.sessions,
+            inbox_table=spec.inbox,
+            bootstrap=settings.kafka_bootstrap,
+            max_attempts=1,
+            max_records=settings.consumer_max_records,
+            crash_points=runtime.crash_points,
+            only_types=spec.priority.types,
+            dead_letters=False,  # what fails here is the ordered consumer's to retry or dead-letter
+        )
+        runtime.tasks.append(
+            asyncio.create_task(lane.run(runtime.stop), name=f"{spec.name}-{topic}-priority")
+        )
 
 
 async def _kafka_reachable(producer: AIOKafkaProducer) -> None:

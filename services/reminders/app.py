@@ -13,7 +13,7 @@ from reminders import __doc__ as description
 from reminders import tables
 from reminders.api.routes import router
 from reminders.channels import Channels, HttpGateway, ProviderConfig, SmtpMailer
-from reminders.handlers import build_router
+from reminders.handlers import build_routers
 from reminders.settings import RemindersSettings
 from reminders.workers import Workers
 
@@ -32,6 +32,7 @@ def build_channels(settings: RemindersSettings) -> Channels:
 def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or RemindersSettings()
     clock = clock or make_clock(settings)
+    events, priority = build_routers(clock, spacing=timedelta(seconds=settings.contact_spacing_s))
     spec = ServiceSpec(
         name="reminders",
         version="0.2.0",
@@ -40,7 +41,9 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
         inbox=tables.inbox,
         api=[router],
         subscriptions=["intake.v1", "compliance.v1"],
-        events=build_router(clock, spacing=timedelta(seconds=settings.contact_spacing_s)),
+        events=events,
+        priority=priority,
+        priority_topics=["intake.v1"],
     )
 
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:

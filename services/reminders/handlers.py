@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import common.contracts.contact as k
 import common.contracts.intake as c
 from common.clock import Clock
-from common.messaging.consumer import EventRouter
+from common.messaging.consumer import EventRouter, NotYet
 from common.messaging.envelope import Event
 from reminders import planner, wake
 from reminders import repository as repo
@@ -28,8 +28,13 @@ _STOPPING_HOLD_EVENTS = STOPPING_HOLDS - {"dispute", "closed"}
 IntakeHandler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
 
 
-def build_router(clock: Clock, *, spacing: timedelta) -> EventRouter:
-    router = EventRouter()
+# Stop events: the priority lane applies them ahead of a backlog of placements when it may.
+PRIORITY = frozenset({"payment.received", "account.closed", "dispute.opened", "hold.set", "borrower.erased"})
+
+
+def build_routers(clock: Clock, *, spacing: timedelta) -> tuple[EventRouter, EventRouter]:
+    """The ordered consumers' router, and the priority lane's (stop events only)."""
+    router, lane = EventRouter(), EventRouter()
 
     def on_intake(ce_type: str) -> Callable[[IntakeHandler], IntakeHandler]:
         """An intake.v1 handler that also records how far into the borrower's events we are."""
@@ -40,10 +45,20 @@ def build_router(clock: Clock, *, spacing: timedelta) -> EventRouter:
                 if event.data.seq:
                     await repo.advance_intake_seq(session, uuid.UUID(event.data.borrower_id), event.data.seq)
 
+            async def ahead(session: AsyncSession, event: Event[Any]) -> None:
+                await _next_in_line(session, event.data)
+                await handle(session, event)
+
             router.on(ce_type)(handle)
+            if ce_type in PRIORITY:
+                lane.on(ce_type)(ahead)
             return handler
 
         return register
+
+    @on_intake("contact.reported")
+    async def reported(session: AsyncSession, event: Event[c.ContactReported]) -> None:
+        """Compliance counts the lender's own contacts; here only the borrower's event count moves."""
 
     @router.on_batch("account.placed")
     async def placed(session: AsyncSession, events: list[Event[c.AccountPlaced]]) -> None:
@@ -128,7 +143,18 @@ def build_router(clock: Clock, *, spacing: timedelta) -> EventRouter:
         answers = [e.data for e in events if e.data.requester == "reminders"]
         await _decided(session, answers, clock.now(), spacing=spacing)
 
-    return router
+    return router, lane
+
+
+async def _next_in_line(session: AsyncSession, data: Any) -> None:
+    """The priority lane may apply an intake event only when every earlier event of the borrower has
+    been applied here (intake numbers them per borrower), so nothing is applied out of order; else
+    the ordered consumer applies it in its turn."""
+    if not data.seq:
+        raise NotYet
+    accounts = await repo.accounts_of_borrower(session, uuid.UUID(data.borrower_id))
+    if not accounts or any(a.intake_seq != data.seq - 1 for a in accounts):
+        raise NotYet
 
 
 def _contacts(

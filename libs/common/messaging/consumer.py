@@ -82,6 +82,12 @@ class EventRouter:
         return frozenset(self._handlers) | frozenset(self._batch)
 
 
+class NotYet(Exception):  # noqa: N818 - reads as what it says: not yet
+    """Raised by a priority-lane handler for an event it may not apply ahead of the ordered
+    consumer (an earlier event of the same borrower is still on its way there): the lane skips it,
+    its transaction rolled back, and the ordered consumer applies it in its turn."""
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: ConsumerRunner) -> None:
         self._runner = runner
@@ -109,6 +115,8 @@ class ConsumerRunner:
         tx_batch: int = 100,
         crash_points: CrashPoints = NO_CRASHES,
         group_id: str | None = None,
+        only_types: frozenset[str] | None = None,
+        dead_letters: bool = True,
     ) -> None:
         self.name = name  # the inbox's consumer name: one per service, whatever its groups
         self.group_id = group_id or name
@@ -122,6 +130,9 @@ class ConsumerRunner:
         self._max_records = max_records
         self._tx_batch = max(1, tx_batch)
         self._crash = crash_points
+        # A priority lane reads only a few types and passes over the rest without decoding them.
+        self._only = only_types
+        self._dead_letters = dead_letters
         self._processed: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer = make_producer(bootstrap, client_id=f"{name}-dlq")
@@ -204,6 +215,8 @@ class ConsumerRunner:
     async def _prepare(
         self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event
     ) -> tuple[Event[Contract], Handler | BatchHandler] | None:
+        if self._only is not None and _header(record, "ce_type") not in self._only:
+            return None
         try:
             event = decode(record.headers, record.value)
         except (EnvelopeError, UnknownEventTypeError, PayloadError) as exc:
@@ -230,6 +243,8 @@ class ConsumerRunner:
                 return True
             except asyncio.CancelledError:
                 raise
+            except NotYet:
+                return False  # the rest of the run may still apply, record by record
             except Exception as exc:  # noqa: BLE001 - any failure sends the run record by record
                 if not _is_outage(exc):
                     return False
@@ -319,6 +334,9 @@ class ConsumerRunner:
                 return
             except asyncio.CancelledError:
                 raise
+            except NotYet:
+                CONSUMED.labels(self.name, event.envelope.type, "not_yet").inc()
+                return
             except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the partition
                 if _is_outage(exc):
                     await self._wait_out_outage(exc, attempt, stop)
@@ -335,6 +353,9 @@ class ConsumerRunner:
         exc: BaseException,
         stop: asyncio.Event,
     ) -> None:
+        if not self._dead_letters:
+            log.info("event left to the ordered consumer", consumer=self.name, reason=reason, error=str(exc))
+            return
         headers = [
             *(record.headers or []),
             ("dlq_reason", reason.encode()),
@@ -369,6 +390,13 @@ class ConsumerRunner:
 
 
 Work = tuple[ConsumerRecord[bytes, bytes], Event[Contract], "Handler | BatchHandler"]
+
+
+def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode(errors="replace")
+    return None
 
 
 def _runs_of(work: list[Work], router: EventRouter) -> list[list[Work]]:
