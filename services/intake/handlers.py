@@ -3,6 +3,7 @@ transaction per request. Placements of a batch go in with COPY; other events app
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ ACCOUNT_COLUMNS = (
 )
 LENDER_EVENT_COLUMNS = ("tenant", "event_id", "payload_hash", "type", "account_id")
 EVENT_ADAPTER: TypeAdapter[s.LenderEvent] = TypeAdapter(s.LenderEvent)
+
+# A batch's CPU work (validating and sealing each line) gives the event loop back this often, so a
+# payment or hold posted beside a bulk load is not queued behind the whole batch.
+YIELD_EVERY = 16
 
 
 @dataclass
@@ -256,7 +261,9 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
     borrower_rows: list[tuple[Any, ...]] = []
     account_rows: list[tuple[Any, ...]] = []
     event_rows: list[tuple[Any, ...]] = []
-    for line in lines:
+    for n, line in enumerate(lines):
+        if n % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)  # let a small request (a payment) in between a batch's accounts
         event: s.AccountPlacedIn = line.event
         ext = event.account.external_account_id
         if ext in existing and await _placed_by_this_event_meanwhile(ctx, line):
