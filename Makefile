@@ -17,7 +17,7 @@ help:
 	@echo "make status   show what is running"
 	@echo "make test     lint, then the whole suite against the real stack"
 	@echo "make lint     ruff, mypy and import-linter"
-	@echo "make bench    benchmarks against the running stack; report in .devstack/bench/report.md"
+	@echo "make bench    benchmarks against the running stack; report in bench/REPORT.md"
 
 prereqs:
 	@bash deploy/prereqs.sh
@@ -72,7 +72,7 @@ test-unit: venv
 lock: venv
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
-# Benchmarks against the running stack (make up first); the report goes to .devstack/bench/report.md.
+# Benchmarks against the running stack; the report goes to bench/REPORT.md (checked in).
 bench: venv
 	$(PY) -m common.devstack up
 	$(PY) -m tests.bench.run

@@ -18,12 +18,6 @@ from compliance.tables import accounts, borrowers, decisions, ledger, violations
 LEDGER_LOOKBACK = timedelta(days=40)
 
 
-async def upsert_borrower(session: AsyncSession, borrower_id: uuid.UUID, **values: Any) -> None:
-    stmt = pg_insert(borrowers).values(borrower_id=borrower_id, **values)
-    changes = {k: stmt.excluded[k] for k in values if k != "tenant"}
-    await session.execute(stmt.on_conflict_do_update(index_elements=[borrowers.c.borrower_id], set_=changes))
-
-
 async def upsert_borrowers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Several borrowers (one row each, all with the same columns) in one statement; an existing
     borrower takes the new values, except its tenant."""
@@ -53,10 +47,6 @@ async def advance_intake_seqs(session: AsyncSession, seqs: dict[uuid.UUID, int])
     if seqs:
         ids = sorted(seqs)
         await session.execute(_ADVANCE_SEQS, {"ids": ids, "seqs": [seqs[i] for i in ids]})
-
-
-async def insert_account(session: AsyncSession, **values: Any) -> None:
-    await session.execute(pg_insert(accounts).values(**values).on_conflict_do_nothing())
 
 
 async def account(session: AsyncSession, account_id: uuid.UUID) -> Any:
@@ -211,10 +201,6 @@ async def decision(session: AsyncSession, permit_id: uuid.UUID, *, lock: bool = 
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).first()
-
-
-async def insert_decision(session: AsyncSession, **values: Any) -> None:
-    await session.execute(insert(decisions).values(**values))
 
 
 async def use_permit(session: AsyncSession, permit_id: uuid.UUID, *, at: datetime, by: str) -> None:

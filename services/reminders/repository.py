@@ -26,11 +26,6 @@ from reminders.tables import (
 )
 
 
-async def insert_account(session: AsyncSession, **values: Any) -> bool:
-    stmt = insert(accounts).values(**values).on_conflict_do_nothing().returning(accounts.c.account_id)
-    return (await session.execute(stmt)).first() is not None
-
-
 async def insert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[Any]:
     """Insert a run's accounts in one statement; returns the rows that are new (a replayed placement
     inserts nothing), whole, as later reads would return them."""

@@ -39,6 +39,7 @@ log = structlog.get_logger(__name__)
 MAX_SEND_TRIES = 5
 PLAN_BATCH = 500
 DISPATCH_BATCH = 500
+SENDER_FALLBACK_S = 10.0
 
 
 @dataclass
@@ -58,9 +59,10 @@ class Workers:
             ("plan", self.plan_ladder, self.settings.planner_interval_s, asyncio.Event()),
         ]
         sendable = wakeups.event(wake.SEND)
+        # A job becomes sendable only when a permit arrives, which wakes the senders; their own look
+        # is a fallback (a lost notification), so it can be rare.
         loops += [
-            (f"send-{n}", self.send_one, self.settings.dispatch_interval_s, sendable)
-            for n in range(self.settings.senders)
+            (f"send-{n}", self.send_one, SENDER_FALLBACK_S, sendable) for n in range(self.settings.senders)
         ]
         for name, step, idle, woken in loops:
             if isinstance(self.runtime.clock, ShiftableClock):

@@ -1,8 +1,11 @@
 """`make bench`: the benchmarks of SPEC section 9 against the running stack, written to a report.
 
-    python -m tests.bench.run [--only intake_bulk,decisions,pipeline,payment_stop] [--accounts N] ...
+    python -m tests.bench.run [--only idle,decisions,pipeline,payment_stop,intake_bulk] [--accounts N] ...
 
-Sizes default to what finishes in minutes on the 2-core machine; the report states each size.
+Sizes default to what finishes in minutes on the 2-core machine; the report states each size. The
+report goes to bench/REPORT.md (checked in: the figures the README quotes) unless --out says where,
+with the machine and versions it was measured on. Every throughput is also given as a ratio to a
+ceiling measured in the same run, because the machine is shared and its absolute speed varies.
 """
 
 from __future__ import annotations
@@ -12,14 +15,19 @@ import asyncio
 import json
 import os
 import platform
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from common.devstack.layout import Layout
-from tests.bench import ceilings, decisions, intake_bulk, payment_stop, pipeline
+import asyncpg
 
-# Bulk intake last: its 100,000 placements flood the other services for minutes afterwards.
-ALL = ("decisions", "pipeline", "payment_stop", "intake_bulk")
+from common.devstack.layout import KAFKA_VERSION, Layout
+from tests.bench import ceilings, decisions, idle, intake_bulk, payment_stop, pipeline
+
+# Idle first (nothing in flight yet); bulk intake last: its placements flood the others for minutes.
+ALL = ("idle", "decisions", "pipeline", "payment_stop", "intake_bulk")
+PACKAGES = ("fastapi", "sqlalchemy", "asyncpg", "aiokafka", "pydantic", "uvicorn", "orjson")
 # The figures compared with the minimal consume loop measured in the same run.
 AGAINST_LOOP = {"decisions": "decisions_per_s", "pipeline": "decided_per_s"}
 
@@ -37,6 +45,7 @@ def _table(title: str, result: dict[str, Any]) -> list[str]:
 
 
 TITLES = {
+    "idle": "Idle: CPU share of one core and resident memory per service, nothing posted (target <= 2%, <= 150 MB)",
     "ceiling": "Ceiling: the minimal consume, one transaction (inbox, result, outbox), commit loop",
     "intake_bulk": "Bulk intake: NDJSON placements into PostgreSQL and the outbox, next to raw COPY (target 20,000/s)",
     "decisions": "Compliance decisions through Kafka with the ledger and audit in PostgreSQL (target 10,000/s)",
@@ -50,7 +59,8 @@ async def main(args: argparse.Namespace) -> None:
     chosen = [c for c in args.only.split(",") if c] or list(ALL)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib()} GiB",
+        "versions": await _versions(layout),
     }
     if any(name in AGAINST_LOOP for name in chosen):
         print("running the consume-loop ceilings ...", flush=True)
@@ -59,7 +69,9 @@ async def main(args: argparse.Namespace) -> None:
         print(json.dumps(results["ceiling"]), json.dumps(results["ceiling_insert"]), flush=True)
     for name in chosen:
         print(f"running {name} ...", flush=True)
-        if name == "intake_bulk":
+        if name == "idle":
+            results[name] = await idle.run(window_s=args.idle_window)
+        elif name == "intake_bulk":
             results[name] = await intake_bulk.run(accounts=args.accounts, concurrency=args.concurrency)
         elif name == "decisions":
             results[name] = await decisions.run(requests=args.decisions)
@@ -72,24 +84,54 @@ async def main(args: argparse.Namespace) -> None:
             results[name]["ratio_to_copy_loop"] = round(figure / results["ceiling"]["per_s"], 3)
             results[name]["ratio_to_insert_loop"] = round(figure / results["ceiling_insert"]["per_s"], 3)
         print(json.dumps(results[name]), flush=True)
-    lines = ["# Benchmark report", "", f"- when: {results['when']}", f"- machine: {results['machine']}", ""]
+    lines = [
+        "# Benchmark report",
+        "",
+        "Written by `make bench` (`python -m tests.bench.run`) against the running dev stack.",
+        "",
+        f"- when: {results['when']}",
+        f"- machine: {results['machine']}",
+        f"- versions: {results['versions']}",
+        f"- command: `python -m tests.bench.run {args.command_line}`",
+        "",
+    ]
     if "ceiling" in results:
-        lines += _table(TITLES["ceiling"], results["ceiling"])
-        lines += _table(TITLES["ceiling"], results["ceiling_insert"])
+        lines += _table(TITLES["ceiling"] + " (COPY)", results["ceiling"])
+        lines += _table(TITLES["ceiling"] + " (prepared multi-row INSERT)", results["ceiling_insert"])
     for name in chosen:
         lines += _table(TITLES[name], results[name])
-    out = layout.devstack / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(results, indent=2))
-    (out / "report.md").write_text("\n".join(lines))
+    out = Path(args.out) if args.out else layout.root / "bench" / "REPORT.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"written to {out / 'report.md'}")
+    print(f"written to {out}")
+
+
+def _memory_gib() -> int:
+    with open("/proc/meminfo") as meminfo:
+        kib = int(meminfo.readline().split()[1])
+    return round(kib / 2**20)
+
+
+async def _versions(layout: Layout) -> str:
+    from importlib.metadata import version
+
+    conn = await asyncpg.connect(layout.superuser_dsn())
+    try:
+        postgres = str(await conn.fetchval("SHOW server_version")).split()[0]
+    finally:
+        await conn.close()
+    packages = ", ".join(f"{p} {version(p)}" for p in PACKAGES)
+    return f"Python {platform.python_version()}, PostgreSQL {postgres}, Kafka {KAFKA_VERSION}, {packages}"
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="")
-    parser.add_argument("--accounts", type=int, default=100_000, help="bulk intake size")
+    parser.add_argument("--out", default="", help="report path (default bench/REPORT.md)")
+    parser.add_argument("--idle-window", type=float, default=60.0)
+    parser.add_argument("--accounts", type=int, default=20_000, help="bulk intake size")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--decisions", type=int, default=5_000)
     parser.add_argument("--ceiling-events", type=int, default=20_000)
@@ -98,4 +140,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--background", type=int, default=25, help="placements per second during payment stop"
     )
-    asyncio.run(main(parser.parse_args()))
+    parsed = parser.parse_args()
+    parsed.command_line = " ".join(sys.argv[1:])
+    asyncio.run(main(parsed))
