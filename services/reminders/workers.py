@@ -253,7 +253,7 @@ class Workers:
         subject = None
         if content.subject and language in content.subject:
             subject = render(content.subject[language], context)
-        point = next(p for p in _points(account, job.channel) if p["id"] == job.contact_point_id)
+        point = _point_on_file(account, job.channel, job.contact_point_id)
         cipher = self.runtime.cipher
         if job.channel == "email":
             to = cipher.decrypt(point["address"], context=c.CTX_EMAIL)
@@ -288,7 +288,7 @@ class Workers:
             if to and name:
                 to = f"{cipher.decrypt(name, context=c.CTX_NAME)}, {to}"
         else:
-            point = next(p for p in _points(account, "email") if p["id"] == job.contact_point_id)
+            point = _point_on_file(account, "email", job.contact_point_id)
             to = cipher.decrypt(point["address"], context=c.CTX_EMAIL)
         if not to:
             raise PermanentDeliveryError("no postal address for the validation notice")
@@ -425,6 +425,15 @@ def _points(account: Any, channel: str) -> list[dict[str, Any]]:
     if channel == "push":
         return []  # lenders send no app devices yet; a phone number is not a push token
     return list(contacts.get(_POINT_KINDS.get(channel, "phones"), []))
+
+
+def _point_on_file(account: Any, channel: str, point_id: str | None) -> dict[str, Any]:
+    """The contact point a job was permitted for; gone (the lender changed the borrower's contacts,
+    or they were erased) means this job cannot be sent, not that the pass should fail and retry."""
+    for point in _points(account, channel):
+        if point["id"] == point_id:
+            return point
+    raise PermanentDeliveryError("the contact point this job was permitted for is no longer on file")
 
 
 def _contact_point(account: Any, channel: str) -> dict[str, Any] | None:
