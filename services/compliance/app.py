@@ -17,7 +17,7 @@ from compliance import audit_store, tables
 from compliance.api.routes import router
 from compliance.domain.packs import POLICY_DIR, load_all
 from compliance.freshness import IntakeLag
-from compliance.handlers import Deps, build_router
+from compliance.handlers import Deps, build_priority_router, build_router
 from compliance.settings import ComplianceSettings
 
 log = structlog.get_logger(__name__)
@@ -40,6 +40,8 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
         api=[router],
         subscriptions=["intake.v1", "reminders.v1", "visits.v1"],
         events=build_router(deps),
+        priority=build_priority_router(deps),
+        priority_topics=["intake.v1"],
     )
 
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:

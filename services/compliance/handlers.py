@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import common.contracts.contact as k
 import common.contracts.intake as c
 from common.clock import Clock
-from common.messaging.consumer import BatchHandler, EventRouter
+from common.messaging.consumer import BatchHandler, EventRouter, NotYet
 from common.messaging.envelope import Event
 from common.messaging.outbox import Publisher
 from compliance import audit_store, decisions
@@ -81,6 +81,33 @@ def build_router(deps: Deps) -> EventRouter:
     router.on_batch("account.placed")(_audited_run(_placed, deps))
     router.on_batch("permit.requested")(_audited_run(_permits_requested, deps))
     return router
+
+
+# Stop events the priority lane applies ahead of a backlog of placements when it may: from then on
+# every permit for the account or borrower is refused, even while the placements are still queued.
+PRIORITY = ("hold.set", "account.closed", "dispute.opened")
+
+
+def build_priority_router(deps: Deps) -> EventRouter:
+    """The priority lane's router: the stop events, each applied only if every earlier intake event
+    of its borrower has been applied here (else `NotYet`: the ordered consumer applies it)."""
+    lane = EventRouter()
+    effects: dict[str, Callable[[AsyncSession, Event[Any], Deps], Awaitable[None]]] = {
+        "hold.set": _hold_set,
+        "account.closed": _closed,
+        "dispute.opened": _dispute_opened,
+    }
+    for ce_type in PRIORITY:
+        ordered = _audited(effects[ce_type], deps)
+
+        async def ahead(session: AsyncSession, event: Event[Any], ordered: Handler = ordered) -> None:
+            borrower = await repo.borrower(session, uuid.UUID(event.data.borrower_id))
+            if not event.data.seq or borrower is None or borrower.intake_seq != event.data.seq - 1:
+                raise NotYet
+            await ordered(session, event)
+
+        lane.on(ce_type)(ahead)
+    return lane
 
 
 def _audit_event(session: AsyncSession, event: Event[Any], deps: Deps) -> None:
