@@ -55,15 +55,27 @@ def _prefixed(values: Mapping[str, Any]) -> dict[str, Any]:
 
 async def update_accounts(session: AsyncSession, changes: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
     """Several accounts' changes: one statement (executed for many rows) per set of columns changed."""
+    await _update_many(session, accounts, accounts.c.account_id, changes)
+
+
+async def _update_many(
+    session: AsyncSession,
+    table: Any,
+    key: Any,
+    changes: Mapping[uuid.UUID, Mapping[str, Any]],
+    always: Mapping[str, Any] | None = None,
+) -> None:
+    """Rows' changes by key: one UPDATE per set of columns changed, sent for all its rows at once
+    (`always` is set on every row, e.g. updated_at)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for account_id, values in changes.items():
+    for row_key, values in changes.items():
         if values:
-            by_columns[tuple(sorted(values))].append({"_id": account_id, **_prefixed(values)})
+            by_columns[tuple(sorted(values))].append({"_id": row_key, **_prefixed(values)})
     for columns, params in by_columns.items():
         stmt = (
-            update(accounts)
-            .where(accounts.c.account_id == bindparam("_id"))
-            .values({c: bindparam(f"v_{c}") for c in columns})
+            update(table)
+            .where(key == bindparam("_id"))
+            .values({**(always or {}), **{c: bindparam(f"v_{c}") for c in columns}})
         )
         await session.execute(stmt.execution_options(synchronize_session=False), params)
 
@@ -291,16 +303,7 @@ async def advance_intake_seqs(session: AsyncSession, seqs: Mapping[uuid.UUID, in
 
 async def update_jobs(session: AsyncSession, changes: Mapping[uuid.UUID, Mapping[str, Any]]) -> None:
     """Several jobs' changes: one statement (executed for many rows) per set of columns changed."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for job_id, values in changes.items():
-        by_columns[tuple(sorted(values))].append({"_id": job_id, **_prefixed(values)})
-    for columns, params in by_columns.items():
-        stmt = (
-            update(jobs)
-            .where(jobs.c.job_id == bindparam("_id"))
-            .values({"updated_at": func.now(), **{c: bindparam(f"v_{c}") for c in columns}})
-        )
-        await session.execute(stmt.execution_options(synchronize_session=False), params)
+    await _update_many(session, jobs, jobs.c.job_id, changes, always={"updated_at": func.now()})
 
 
 async def insert_call_task(session: AsyncSession, **values: Any) -> None:

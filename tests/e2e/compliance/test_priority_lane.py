@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.compliance.desk import Desk, next_local, rules_of
 from tests.e2e.intake import builders as b
+from tests.support.backlog import Backlog
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -19,27 +20,11 @@ pytestmark = pytest.mark.e2e
 ZONE = "Asia/Shanghai"
 
 
-class Backlog:
-    """Placements cannot be applied while this is held (they add accounts); borrower holds can."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-        self.held = False
-
-    async def hold(self) -> None:
-        await self._conn.execute("BEGIN; LOCK TABLE compliance.accounts IN EXCLUSIVE MODE")
-        self.held = True
-
-    async def release(self) -> None:
-        if self.held:
-            await self._conn.execute("ROLLBACK")
-            self.held = False
-
-
 @pytest.fixture
 async def backlog(pg: asyncpg.Pool) -> AsyncIterator[Backlog]:
     async with pg.acquire() as conn:
-        held = Backlog(conn)
+        # Placements cannot be applied while this is held (they add accounts); stop events can.
+        held = Backlog(conn, "compliance.accounts")
         try:
             yield held
         finally:

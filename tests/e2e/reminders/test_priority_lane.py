@@ -14,32 +14,17 @@ import pytest
 from tests.e2e.reminders.desk import Desk, Placed
 from tests.e2e.reminders.placements import NIGHT, placement, steady_zone
 from tests.e2e.reminders.test_stopping import assert_all_cancelled, place_while_borrower_sleeps
+from tests.support.backlog import Backlog
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 
-class Backlog:
-    """Placements cannot be applied while this is held (they add contact points); stop events can."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-        self.held = False
-
-    async def hold(self) -> None:
-        await self._conn.execute("BEGIN; LOCK TABLE reminders.contact_points IN EXCLUSIVE MODE")
-        self.held = True
-
-    async def release(self) -> None:
-        if self.held:
-            await self._conn.execute("ROLLBACK")
-            self.held = False
-
-
 @pytest.fixture
 async def backlog(pg: asyncpg.Pool) -> AsyncIterator[Backlog]:
     async with pg.acquire() as conn:
-        held = Backlog(conn)
+        # Placements cannot be applied while this is held (they add contact points); stop events can.
+        held = Backlog(conn, "reminders.contact_points")
         try:
             yield held
         finally:
