@@ -171,21 +171,28 @@ async def claim_due_jobs(
     session: AsyncSession, *, now: datetime, stale_after: timedelta, limit: int
 ) -> list[Any]:
     """Jobs due to ask for a permit: planned and due, deferred past not_before, or waiting longer than
-    `stale_after` by the database's clock (the wait is real time, whatever the service's clock says)."""
-    stmt = (
-        select(jobs)
-        .where(
-            or_(
-                and_(jobs.c.state == "planned", jobs.c.due_at <= now),
-                and_(jobs.c.state == "deferred", jobs.c.not_before <= now),
-                and_(jobs.c.state == "awaiting_permit", jobs.c.updated_at < func.now() - stale_after),
-            )
-        )
-        .order_by(jobs.c.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    `stale_after` by the database's clock (the wait is real time, whatever the service's clock says).
+
+    Three claims, one per state, each read through its own index (one statement with an OR of the
+    three reads the whole table once the book is large); the earliest due come first in each."""
+    ready = (
+        (jobs.c.state == "planned", jobs.c.due_at <= now, jobs.c.due_at),
+        (jobs.c.state == "deferred", jobs.c.not_before <= now, jobs.c.not_before),
+        (jobs.c.state == "awaiting_permit", jobs.c.updated_at < func.now() - stale_after, jobs.c.updated_at),
     )
-    return list((await session.execute(stmt)).all())
+    claimed: list[Any] = []
+    for state, due, order in ready:
+        if len(claimed) >= limit:
+            break
+        stmt = (
+            select(jobs)
+            .where(state, due)
+            .order_by(order)
+            .limit(limit - len(claimed))
+            .with_for_update(skip_locked=True)
+        )
+        claimed.extend((await session.execute(stmt)).all())
+    return claimed
 
 
 async def claim_sendable_job(session: AsyncSession) -> Any:

@@ -100,6 +100,9 @@ jobs = Table(
     UniqueConstraint("account_id", "purpose", "step_dpd"),
     Index("ix_jobs_due", "state", "due_at"),
     Index("ix_jobs_request_id", "request_id"),
+    # the dispatcher's other two claims: deferred jobs by not_before, stale waits by updated_at
+    Index("ix_jobs_deferred", "not_before", postgresql_where=text("state = 'deferred'")),
+    Index("ix_jobs_awaiting_permit", "updated_at", postgresql_where=text("state = 'awaiting_permit'")),
     # a delivery receipt finds its job by the provider's message id
     Index(
         "ix_jobs_provider_message_id",
