@@ -77,6 +77,7 @@ def permit_request(d: Any, *, account_id: str, borrower_id: str, at: datetime) -
         crew_size=d.crew_size,
         recording=d.recording,
         id_shown=d.id_shown,
+        until=getattr(d, "until", None),
     )
 
 

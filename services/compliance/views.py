@@ -153,6 +153,7 @@ def restore(snap: dict[str, Any]) -> tuple[PermitRequest, AccountState, Ledger]:
     """The inverse of `snapshot`, for replaying a stored decision."""
     req = dict(snap["request"])
     req["at"] = datetime.fromisoformat(req["at"])
+    req["until"] = _instant(req.get("until"))
     st = {k: v for k, v in snap["state"].items() if k in _STATE_FIELDS}
     for key in ("first_contact_at", "validation_notice_sent_at"):
         st[key] = _instant(st.get(key))

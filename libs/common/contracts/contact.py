@@ -69,6 +69,9 @@ class PermitRequested(Contract):
     recording: bool | None = None
     id_shown: bool | None = None
     job_id: str | None = None
+    # A visit asks for the window it may happen in, [at, until): the permit then lasts until the
+    # earlier of `until` and the moment the permitted hours close (other channels ignore it).
+    until: datetime | None = None
     # The borrower's intake event sequence the requester has seen: compliance defers the decision
     # until it has applied at least that much, so it never decides on older state than the requester.
     intake_seq: int | None = None

@@ -18,6 +18,8 @@ from compliance.domain.rules import RULES
 from compliance.domain.rules.base import Context, borrower_attempts, resolve_zones
 
 DEFAULT_PERMIT_TTL: Final = timedelta(minutes=15)
+# The longest window a visit permit may cover: one day's visit, never a standing licence.
+MAX_VISIT_WINDOW: Final = timedelta(hours=24)
 # The longest wait any pack can impose (a 30-day visit cap plus quiet hours) fits well inside this.
 SEARCH_HORIZON: Final = timedelta(days=62)
 _MAX_STEPS: Final = 10_000
@@ -46,7 +48,11 @@ def evaluate(
         denials.extend(found.denials)
         constraints.extend(found.constraints)
 
-    outcome, reasons, not_before, expires_at = _settle(denials, constraints, ctx.at, permit_ttl)
+    ttl = permit_ttl
+    if request.channel == "visit" and request.until is not None and request.until > ctx.at:
+        # A visit is planned into a window: its permit covers it, up to when the hours close.
+        ttl = min(request.until - ctx.at, MAX_VISIT_WINDOW)
+    outcome, reasons, not_before, expires_at = _settle(denials, constraints, ctx.at, ttl)
     return Decision(
         outcome=outcome,
         not_before=not_before,

@@ -100,9 +100,12 @@ class PermitRequest:
     crew_size: int | None = None
     recording: bool | None = None
     id_shown: bool | None = None
+    until: datetime | None = None  # a visit's window ends here (the permit lasts at most to it)
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "at")
+        if self.until is not None:
+            _require_aware(self.until, "until")
         _require_member(self.channel, CHANNELS, "channel")
         _require_member(self.recipient, RECIPIENTS, "recipient")
         _require_member(self.purpose, PURPOSES, "purpose")
