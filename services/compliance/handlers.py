@@ -72,6 +72,11 @@ def build_router(deps: Deps) -> EventRouter:
         "plan.installment_missed",
         "plan.completed",
         "collection.escalated",
+        # a visit's life, its evidence hashes included: in the chain, nothing can be swapped later
+        "visit.scheduled",
+        "visit.checked_in",
+        "visit.completed",
+        "visit.cancelled",
     )
     for ce_type in effects:
         router.on(ce_type)(_audited(effects.get(ce_type), deps))

@@ -8,18 +8,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from common.clock import Clock
-from common.messaging.consumer import EventRouter
 from common.ratelimit import TenantRateLimiter
-from common.service import Runtime, ServiceSpec, create_service_app
+from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from intake import __doc__ as description
 from intake import tables
 from intake.api.routes import router
 from intake.handlers import EVENT_ADAPTER
+from intake.receipts import Keys, build_router
 from intake.settings import IntakeSettings
 
 
 def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    clock = clock or make_clock(settings)
+    keys = Keys()
     spec = ServiceSpec(
         name="intake",
         version="0.2.0",
@@ -27,11 +29,13 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         outbox=tables.outbox,
         inbox=tables.inbox,
         api=[router],
-        subscriptions=[],
-        events=EventRouter(),
+        # receipts of money taken at the door become payments
+        subscriptions=["visits.v1"],
+        events=build_router(clock, keys),
     )
 
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:
+        keys.cipher = runtime.cipher
         app.state.rate_limiter = TenantRateLimiter(
             rate_per_s=settings.rate_limit_events_per_s, burst=settings.rate_limit_burst
         )

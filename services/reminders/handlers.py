@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.contact as k
 import common.contracts.intake as c
+import common.contracts.reminders as r
 from common.clock import Clock
 from common.messaging.consumer import EventRouter, NotYet
 from common.messaging.envelope import Event
@@ -143,7 +144,31 @@ def build_routers(clock: Clock, *, spacing: timedelta) -> tuple[EventRouter, Eve
         answers = [e.data for e in events if e.data.requester == "reminders"]
         await _decided(session, answers, clock.now(), spacing=spacing)
 
+    @router.on("promise.made")
+    async def door_promise(session: AsyncSession, event: Event[r.PromiseMade]) -> None:
+        """A promise made at the door (visits.v1): tracked here like one made on a call, so the
+        ladder pauses until it is due and a payment keeps it."""
+        await _door_promise(session, event)
+
     return router, lane
+
+
+async def _door_promise(session: AsyncSession, event: Event[r.PromiseMade]) -> None:
+    d = event.data
+    if d.source != "visit":
+        return
+    account = await repo.account(session, uuid.UUID(d.account_id), lock=True)
+    if account is None:
+        return
+    await repo.insert_promise(
+        session,
+        promise_id=uuid.UUID(d.promise_id),
+        tenant=account.tenant,
+        account_id=account.account_id,
+        amount_minor=d.amount_minor,
+        due_date=d.due_date,
+        source="visit",
+    )
 
 
 async def _next_in_line(session: AsyncSession, data: Any) -> None:

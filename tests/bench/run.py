@@ -1,6 +1,6 @@
 """`make bench`: the benchmarks of SPEC section 9 against the running stack, written to a report.
 
-    python -m tests.bench.run [--only idle,decisions,pipeline,payment_stop,intake_bulk] [--accounts N] ...
+    python -m tests.bench.run [--only idle,visits,decisions,pipeline,payment_stop,intake_bulk] [--accounts N] ...
 
 Sizes default to what finishes in minutes on the 2-core machine; the report states each size. The
 report goes to bench/REPORT.md (checked in: the figures the README quotes) unless --out says where,
@@ -23,23 +23,26 @@ from typing import Any
 import asyncpg
 
 from common.devstack.layout import KAFKA_VERSION, Layout
-from tests.bench import ceilings, decisions, idle, intake_bulk, payment_stop, pipeline
+from tests.bench import ceilings, decisions, idle, intake_bulk, payment_stop, pipeline, visits_plan
 
 # Idle first (nothing in flight yet); bulk intake last: its placements flood the others for minutes.
-ALL = ("idle", "decisions", "pipeline", "payment_stop", "intake_bulk")
+ALL = ("idle", "visits", "decisions", "pipeline", "payment_stop", "intake_bulk")
+# Benchmarks run in this process on plain values: they need no stack.
+STANDALONE = {"visits"}
 PACKAGES = ("fastapi", "sqlalchemy", "asyncpg", "aiokafka", "pydantic", "uvicorn", "orjson")
 # The figures compared with the minimal consume loop measured in the same run.
 AGAINST_LOOP = {"decisions": "decisions_per_s", "pipeline": "decided_per_s"}
 
 
-def _table(title: str, result: dict[str, Any]) -> list[str]:
-    keys = list(result)
+def _table(title: str, result: dict[str, Any] | list[dict[str, Any]]) -> list[str]:
+    rows = result if isinstance(result, list) else [result]
+    keys = list(rows[0])
     return [
         f"## {title}",
         "",
         "| " + " | ".join(keys) + " |",
         "|" + "---|" * len(keys),
-        "| " + " | ".join(str(result[k]) for k in keys) + " |",
+        *("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for row in rows),
         "",
     ]
 
@@ -51,6 +54,8 @@ TITLES = {
     "decisions": "Compliance decisions through Kafka with the ledger and audit in PostgreSQL (target 10,000/s)",
     "pipeline": "Placements to decided first-reminder permits (target 100,000 in 60 s)",
     "payment_stop": "payment.received to every pending job cancelled, under background placements (target p99 500 ms)",
+    "visits": "Day plans for field crews against the nearest-neighbour baseline, in process "
+    "(target 1,000 visits / 50 crews in <= 10 s, distance <= 0.8 of greedy, no more dropped)",
 }
 
 
@@ -60,7 +65,7 @@ async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib()} GiB",
-        "versions": await _versions(layout),
+        "versions": await _versions(layout, stack=not set(chosen) <= STANDALONE),
     }
     if any(name in AGAINST_LOOP for name in chosen):
         print("running the consume-loop ceilings ...", flush=True)
@@ -79,6 +84,8 @@ async def main(args: argparse.Namespace) -> None:
             results[name] = await pipeline.run(accounts=args.pipeline_accounts)
         elif name == "payment_stop":
             results[name] = await payment_stop.run(payments=args.payments, background_per_s=args.background)
+        elif name == "visits":
+            results[name] = visits_plan.run(time_limit_s=args.visits_time_limit, regions=args.visits_regions)
         if name in AGAINST_LOOP:
             figure = results[name][AGAINST_LOOP[name]]
             results[name]["ratio_to_copy_loop"] = round(figure / results["ceiling"]["per_s"], 3)
@@ -114,15 +121,17 @@ def _memory_gib() -> int:
     return round(kib / 2**20)
 
 
-async def _versions(layout: Layout) -> str:
+async def _versions(layout: Layout, *, stack: bool) -> str:
     from importlib.metadata import version
 
+    packages = ", ".join(f"{p} {version(p)}" for p in PACKAGES)
+    if not stack:
+        return f"Python {platform.python_version()}, {packages}"
     conn = await asyncpg.connect(layout.superuser_dsn())
     try:
         postgres = str(await conn.fetchval("SHOW server_version")).split()[0]
     finally:
         await conn.close()
-    packages = ", ".join(f"{p} {version(p)}" for p in PACKAGES)
     return f"Python {platform.python_version()}, PostgreSQL {postgres}, Kafka {KAFKA_VERSION}, {packages}"
 
 
@@ -140,6 +149,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--background", type=int, default=25, help="placements per second during payment stop"
     )
+    parser.add_argument("--visits-time-limit", type=float, default=5.0, help="solver budget per region")
+    parser.add_argument("--visits-regions", type=int, default=10, help="regions of 1,000 visits / 50 crews")
     parsed = parser.parse_args()
     parsed.command_line = " ".join(sys.argv[1:])
     asyncio.run(main(parsed))

@@ -328,3 +328,38 @@ class _Nested:
 
     async def __aexit__(self, *exc: object) -> None:
         return None
+
+
+async def test_visits_hot_queries_use_indexes(stack: Stack, db: AsyncConnection) -> None:
+    from visits import repository as repo
+
+    filled = {"visits.accounts", "visits.visits"}
+    await fill(db, "visits.accounts", ROWS, account_id=A, borrower_id=B, tenant="'t' || (g % 20)")
+    # Most cases are long finished; a few are open, with their permit requests and door promises.
+    await fill(
+        db,
+        "visits.visits",
+        ROWS,
+        account_id=A,
+        borrower_id=B,
+        tenant="'t' || (g % 20)",
+        state="CASE WHEN g % 50 = 0 THEN 'permitted' ELSE 'completed' END",
+        date="current_date - (g % 400)",
+        request_id="'r' || g",
+        promise_id="CASE WHEN g % 7 = 0 THEN md5('p' || g)::uuid END",
+    )
+    accounts = [uid("a", n) for n in range(1, 60)]
+    await assert_indexed(
+        db,
+        filled,
+        {
+            "account": lambda s: repo.account(s, accounts[0], lock=True),
+            "accounts_by_id": lambda s: repo.accounts_by_id(s, accounts),
+            "accounts_of_borrower": lambda s: repo.accounts_of_borrower(s, uid("b", 3)),
+            "open_visit_of": lambda s: repo.open_visit_of(s, accounts[0]),
+            "visits_by_request": lambda s: repo.visits_by_request(s, ["r11", "r12"]),
+            "visits_of_accounts": lambda s: repo.visits_of_accounts(s, accounts, states=repo.OPEN),
+            "visits_of_day": lambda s: repo.visits_of_day(s, "t3", datetime.now(UTC).date()),
+            "visits_with_promise": lambda s: repo.visits_with_promise(s, str(uid("p", 7))),
+        },
+    )

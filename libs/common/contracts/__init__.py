@@ -45,7 +45,12 @@ def contract(ce_type: str, version: int = 1) -> Callable[[C], C]:
 
 
 # Modules whose import registers the platform's contracts; loaded on the first look-up.
-CATALOG = ("common.contracts.intake", "common.contracts.contact", "common.contracts.reminders")
+CATALOG = (
+    "common.contracts.intake",
+    "common.contracts.contact",
+    "common.contracts.reminders",
+    "common.contracts.visits",
+)
 _catalog_loaded = False
 
 

@@ -177,7 +177,10 @@ async def test_the_report_counts_stored_decisions_per_outcome_and_denials_per_ru
 ) -> None:
     start = datetime.now(UTC) - timedelta(seconds=5)
     zone = midday_zone()
-    placed = await desk.place(unreachable_by_reminders(b.account_placed(timezone=zone)))
+    placement = unreachable_by_reminders(b.account_placed(timezone=zone))
+    # Ten days overdue: not yet escalated to a field visit, whose permits would count here too.
+    placement["account"]["due_date"] = b.past_due_date(10, zone)
+    placed = await desk.place(placement)
 
     assert (await desk.permit(placed, channel="voice_call"))["outcome"] == "allow"
     assert (await desk.permit(placed, channel="voice_call", at=next_local(zone, 23)))["outcome"] == "defer"

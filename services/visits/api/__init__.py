@@ -1,0 +1,1 @@
+"""Visits HTTP API."""
