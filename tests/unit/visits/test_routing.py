@@ -40,7 +40,7 @@ SOLVERS = ("vroom", "ortools", "greedy")
 def plan_with(solver: str, problem: Problem) -> Plan:
     if solver == "greedy":
         return greedy(problem, TRAVEL)
-    return solve(problem, TRAVEL, time_limit_s=LIMIT_S, engine=solver)  # type: ignore[arg-type]
+    return solve(problem, TRAVEL, time_limit_s=LIMIT_S, engine=solver)
 
 
 def near(centre: Point, north_km: float, east_km: float) -> Point:
@@ -294,7 +294,8 @@ def test_a_shift_begins_the_first_moment_the_clock_reads_its_start(
 
     assert window.start.tzinfo is UTC and window.end.tzinfo is UTC
     assert reading(window.start - timedelta(seconds=1)) < wall <= reading(window.start)
-    assert timedelta(0) < window.end - window.start <= timedelta(hours=26)
+    # Empty only when both ends fall in the hour the clocks skip (London, 01:00-01:45 on 29 March).
+    assert timedelta(0) <= window.end - window.start <= timedelta(hours=26)
 
 
 @pytest.mark.parametrize(
