@@ -112,7 +112,12 @@ async def test_us_sms_needs_consent_on_the_number_checked_within_sixty_days(desk
         phone = await desk.contact_point(placed, "phone")
         answers[name] = await desk.evaluate(placed.account_id, channel="sms", contact_point_id=phone)
 
-    assert answers["fresh"]["outcome"] == "allow", answers["fresh"]
+    # The fresh borrower's consent passes. Reminders may already have sent its first message by the
+    # time of the dry run, and then only the one-message-a-day spacing holds the next one back.
+    fresh_answer = answers["fresh"]
+    assert fresh_answer["outcome"] == "allow" or (
+        fresh_answer["outcome"] == "defer" and rules_of(fresh_answer) == {"US.contact_spacing"}
+    ), fresh_answer
     for name in ("refused", "stale"):
         assert (answers[name]["outcome"], rules_of(answers[name])) == ("deny", {"US.sms_consent"}), name
     assert "not consented" in answers["refused"]["reasons"][0]["message"]
