@@ -24,6 +24,8 @@ app.add_typer(stack_cli, name="stack")
 audit_cli = typer.Typer(no_args_is_help=True, help="Check the tamper-evident audit trail.")
 app.add_typer(dlq_cli, name="dlq")
 app.add_typer(audit_cli, name="audit")
+visits_cli = typer.Typer(no_args_is_help=True, help="Field visits: a crew's day.")
+app.add_typer(visits_cli, name="visits")
 
 
 def _signing_key() -> Path:
@@ -118,6 +120,35 @@ def audit_verify_export(
     typer.echo(orjson.dumps(result).decode())
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+@visits_cli.command("plan")
+def visits_plan(
+    crew: str = typer.Option(..., help="the crew whose day to show"),
+    day: str = typer.Option(..., "--date", help="the day, YYYY-MM-DD"),
+    tenant: str = typer.Option(..., help="the tenant (lender) the crew works for"),
+    svg: Path | None = typer.Option(None, help="write the picture of the route here instead"),
+    url: str = typer.Option("", help="visits base URL (default: the dev stack's)"),
+) -> None:
+    """Print a crew's day plan (JSON), or draw it (route, numbered stops, windows) as an SVG file."""
+    key = _signing_key()
+    if not key.exists():
+        typer.echo(f"no signing key at {key}; run `make up` first", err=True)
+        raise typer.Exit(2)
+    base = url or Layout().service_url("visits")
+    token = issue_token(key.read_bytes(), sub="collectctl", role=Role.OPS, tenant=tenant, ttl_s=300)
+    path = f"/v1/crews/{crew}/plan.svg" if svg else f"/v1/crews/{crew}/plan"
+    reply = httpx.get(
+        f"{base}{path}", params={"date": day}, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+    if reply.status_code != 200:
+        typer.echo(f"{reply.status_code}: {reply.text}", err=True)
+        raise typer.Exit(1)
+    if svg:
+        svg.write_bytes(reply.content)
+        typer.echo(f"wrote {svg}")
+    else:
+        typer.echo(orjson.dumps(reply.json(), option=orjson.OPT_INDENT_2).decode())
 
 
 def main() -> None:

@@ -87,6 +87,14 @@ async def ask_permit(
 ) -> None:
     """Ask compliance whether the visit may happen on its day (or from `at` on): the answer's window
     is where the planner may put it."""
+    if account.address is None:  # nowhere to go: the case waits until intake brings an address
+        await repo.update_visit(
+            session,
+            visit.visit_id,
+            state="awaiting_address",
+            reasons=[{"rule": "visits.no_address", "message": "no home address on file"}],
+        )
+        return
     day = day or visit.date
     zone = domain.zone_of(account.timezones)
     start, until = domain.permit_window(day, zone, now)
@@ -107,6 +115,7 @@ async def ask_permit(
         window_start=start,
         window_end=until,
         crew_size=crew_size,
+        reasons=[],
     )
     await publish(
         session,

@@ -176,6 +176,13 @@ def build_router(clock: Clock, policy: cases.Policy) -> EventRouter:
             address_id=address.id if address else None,
             region=address.region if address else None,
         )
+        if address is not None:  # a case that had nowhere to go now has
+            waiting = await repo.visits_of_accounts(
+                session, [a.account_id for a in accounts], states=["awaiting_address"]
+            )
+            for visit in waiting:
+                account = await repo.account(session, visit.account_id)
+                await cases.ask_permit(session, policy, visit, account, now=clock.now())
 
     @on_intake("borrower.erased")
     async def erased(session: AsyncSession, event: Event[c.BorrowerErased]) -> None:

@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.tables import accounts, agents, crews, plans, receipts, visits
 
-OPEN = ("awaiting_account", "awaiting_permit", "permitted", "planned")  # a visit not made yet
+OPEN = (
+    "awaiting_account",
+    "awaiting_address",
+    "awaiting_permit",
+    "permitted",
+    "planned",
+)  # a visit not made yet
 FINAL = ("completed", "cancelled", "denied")
 
 # --- accounts -------------------------------------------------------------------------------------

@@ -94,7 +94,8 @@ visits = Table(
     Column("borrower_id", UUID(as_uuid=True), nullable=False),
     Column("source", Text, nullable=False),  # escalation or ops
     Column("reason", Text, nullable=False),
-    # awaiting_account → awaiting_permit → permitted → planned → checked_in → completed;
+    # awaiting_account (or awaiting_address) → awaiting_permit → permitted → planned → checked_in
+    # → completed;
     # or cancelled (payment, holds, ...) or denied (compliance refused)
     Column("state", Text, nullable=False),
     Column("date", Date, nullable=False),  # the day it is to be made

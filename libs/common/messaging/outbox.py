@@ -70,6 +70,13 @@ async def enqueue(
 _PENDING = "outbox_pending"
 
 
+def pending(session: AsyncSession) -> list[dict[str, object]]:
+    """The outbox rows this transaction will write when it commits, in order (for handler tests
+    that roll back)."""
+    tables: dict[str, tuple[Table, list[dict[str, object]]]] = session.info.get(_PENDING, {})
+    return [row for _, rows in tables.values() for row in rows]
+
+
 OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload")
 
 

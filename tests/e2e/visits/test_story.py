@@ -7,9 +7,13 @@ morning before the crew checks in (a check-in is refused outside the permit's wi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import sys
 import uuid
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +34,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def test_escalation_to_receipt(
-    stack: Stack, http: dict[str, httpx.AsyncClient], travel: TimeTravel
+    stack: Stack, http: dict[str, httpx.AsyncClient], travel: TimeTravel, tmp_path: Path
 ) -> None:
     tenant = f"e2e-visits-{uuid.uuid4().hex[:10]}"
     ops = stack.headers(tenant=tenant, role=Role.OPS)
@@ -81,6 +85,19 @@ async def test_escalation_to_receipt(
         ).time() <= time(18, 0)
     picture = await visits.get("/v1/crews/c1/plan.svg", params={"date": str(day)}, headers=ops)
     assert picture.status_code == 200 and picture.headers["content-type"].startswith("image/svg+xml")
+    # The same picture from the command line, as an ops lead would fetch it.
+    drawn = tmp_path / "c1.svg"
+    cli = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("collectctl")),
+        *("visits", "plan", "--crew", "c1", "--date", str(day), "--tenant", tenant),
+        *("--svg", str(drawn), "--url", stack.service_urls["visits"]),
+        env={**os.environ, "COLLECTCTL_SIGNING_KEY_FILE": str(stack.layout.jwt_private_key)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await cli.communicate()
+    assert cli.returncode == 0, output.decode()
+    assert drawn.read_bytes() == picture.content
 
     # A payment cancels the third account's planned visit within seconds, and it leaves the plan.
     payment = {"amount_minor": 1000, "paid_at": b.now_iso(), "reference": b.fresh("pay")}
