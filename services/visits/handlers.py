@@ -58,14 +58,13 @@ def build_router(clock: Clock, policy: cases.Policy) -> EventRouter:
 
     @router.on_batch("account.placed")
     async def placed(session: AsyncSession, events: list[Event[c.AccountPlaced]]) -> None:
+        rows: list[dict[str, Any]] = []
         for event in events:
             d = event.data
             address = home_address(d.borrower.addresses)
-            account_id = _id(d.account_id)
-            await repo.upsert_account(
-                session,
+            rows.append(
                 {
-                    "account_id": account_id,
+                    "account_id": _id(d.account_id),
                     "tenant": event.envelope.tenant,
                     "borrower_id": _id(d.borrower_id),
                     "jurisdiction": d.account.jurisdiction,
@@ -77,16 +76,19 @@ def build_router(clock: Clock, policy: cases.Policy) -> EventRouter:
                     "address_id": address.id if address else None,
                     "region": address.region if address else None,
                     "intake_seq": d.seq,
-                },
+                }
             )
-            # An escalation that overtook the placement (another topic) waits for it here.
-            waiting = await repo.visits_of_accounts(session, [account_id], states=["awaiting_account"])
-            for visit in waiting:
-                account = await repo.account(session, account_id)
-                await repo.update_visit(session, visit.visit_id, date=cases.next_day(account, clock.now()))
-                await cases.ask_permit(
-                    session, policy, await repo.visit(session, visit.visit_id), account, now=clock.now()
-                )
+        await repo.upsert_accounts(session, rows)
+        # An escalation that overtook the placement (another topic) waits for it here.
+        waiting = await repo.visits_of_accounts(
+            session, [row["account_id"] for row in rows], states=["awaiting_account"]
+        )
+        for visit in waiting:
+            account = await repo.account(session, visit.account_id)
+            await repo.update_visit(session, visit.visit_id, date=cases.next_day(account, clock.now()))
+            await cases.ask_permit(
+                session, policy, await repo.visit(session, visit.visit_id), account, now=clock.now()
+            )
 
     @on_intake("account.updated")
     async def updated(session: AsyncSession, event: Event[c.AccountUpdated]) -> None:

@@ -25,14 +25,17 @@ FINAL = ("completed", "cancelled", "denied")
 # --- accounts -------------------------------------------------------------------------------------
 
 
-async def upsert_account(session: AsyncSession, values: dict[str, Any]) -> None:
-    stmt = insert(accounts).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[accounts.c.account_id],
-            set_={k: stmt.excluded[k] for k in values if k != "account_id"},
-        )
+async def upsert_accounts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """A run's placements in one statement compiled once and sent for every row (a replayed
+    placement overwrites the account with what intake said)."""
+    if not rows:
+        return
+    stmt = insert(accounts)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[accounts.c.account_id],
+        set_={k: stmt.excluded[k] for k in rows[0] if k != "account_id"},
     )
+    await session.execute(stmt, list(rows))
 
 
 async def account(session: AsyncSession, account_id: uuid.UUID, *, lock: bool = False) -> Any:
