@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -166,9 +167,18 @@ def stop_service(layout: Layout, service: str, *, replica: int = 0) -> bool:
 
 def up(layout: Layout, *, with_services: bool = True, external_infra: bool = False) -> Started:
     """Start what is not running. With `external_infra`, PostgreSQL and Kafka are someone else's
-    (testcontainers, or URLs from the environment): they are bootstrapped but not started."""
-    started = Started()
+    (testcontainers, or URLs from the environment): they are bootstrapped but not started.
+
+    Two launchers at once (a test run in each of two terminals) take turns: the second waits for the
+    first and then finds everything running."""
     layout.logs.mkdir(parents=True, exist_ok=True)
+    with (layout.logs / "launcher.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _up(layout, with_services=with_services, external_infra=external_infra)
+
+
+def _up(layout: Layout, *, with_services: bool, external_infra: bool) -> Started:
+    started = Started()
     ensure_keys(layout)
     if not external_infra:
         started.postgres = postgres.start(layout)
