@@ -2,6 +2,10 @@
 
 Entry ``n`` commits to entry ``n - 1`` through ``prev_hash``; a checkpoint is an Ed25519 signature over
 a chain head, so an export can be checked offline by anyone holding the public key.
+
+Each tenant has a chain of its own (its entries' body names it), so a tenant's officer verifies and
+exports only the tenant's trail and tenants do not wait for each other's appends. Entries written
+before chains were per tenant stay in the one chain they were written in, ``LEGACY_CHAIN``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 GENESIS: Final = "0" * 64
+LEGACY_CHAIN: Final = "*"  # the chain of every tenant's entries from before per-tenant chains
 CHECKPOINT_TYPE: Final = "compliance.audit.checkpoint.v1"
 
 
@@ -50,6 +55,7 @@ class Checkpoint:
     at: str
     key_id: str
     signature_b64: str
+    chain: str | None = None  # the tenant whose chain it signs; None for the legacy chain
 
 
 def canonical_json(obj: object) -> bytes:
@@ -132,14 +138,17 @@ def _content_problem(entry: AuditEntry, expected_prev: str | None) -> tuple[int,
     return None
 
 
-def sign_checkpoint(private_key_pem: bytes, *, seq: int, head: str, at: str) -> Checkpoint:
-    """Sign the chain head at ``seq`` with an Ed25519 private key (PKCS#8 PEM, unencrypted)."""
+def sign_checkpoint(
+    private_key_pem: bytes, *, seq: int, head: str, at: str, chain: str | None = None
+) -> Checkpoint:
+    """Sign the head at ``seq`` of ``chain`` (a tenant's; None: the legacy chain) with an Ed25519
+    private key (PKCS#8 PEM, unencrypted)."""
     key = serialization.load_pem_private_key(private_key_pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("audit checkpoints are signed with an Ed25519 private key")
     key_id = _key_id(key.public_key())
-    signature = key.sign(_checkpoint_message(seq=seq, head=head, at=at, key_id=key_id))
-    return Checkpoint(seq, head, at, key_id, base64.b64encode(signature).decode("ascii"))
+    signature = key.sign(_checkpoint_message(seq=seq, head=head, at=at, key_id=key_id, chain=chain))
+    return Checkpoint(seq, head, at, key_id, base64.b64encode(signature).decode("ascii"), chain)
 
 
 def verify_checkpoint(public_key_pem: bytes, cp: Checkpoint) -> bool:
@@ -151,7 +160,8 @@ def verify_checkpoint(public_key_pem: bytes, cp: Checkpoint) -> bool:
         return False
     try:
         signature = base64.b64decode(cp.signature_b64, validate=True)
-        key.verify(signature, _checkpoint_message(seq=cp.seq, head=cp.head, at=cp.at, key_id=cp.key_id))
+        message = _checkpoint_message(seq=cp.seq, head=cp.head, at=cp.at, key_id=cp.key_id, chain=cp.chain)
+        key.verify(signature, message)
     except (InvalidSignature, binascii.Error):
         return False
     return True
@@ -171,15 +181,16 @@ def entry_line(entry: AuditEntry) -> dict[str, Any]:
 
 def checkpoint_line(cp: Checkpoint) -> dict[str, Any]:
     """The final export line: ``{"checkpoint": {...}}``."""
-    return {
-        "checkpoint": {
-            "seq": cp.seq,
-            "head": cp.head,
-            "at": cp.at,
-            "key_id": cp.key_id,
-            "signature_b64": cp.signature_b64,
-        }
+    line: dict[str, Any] = {
+        "seq": cp.seq,
+        "head": cp.head,
+        "at": cp.at,
+        "key_id": cp.key_id,
+        "signature_b64": cp.signature_b64,
     }
+    if cp.chain is not None:
+        line["chain"] = cp.chain
+    return {"checkpoint": line}
 
 
 def verify_export(lines: Iterable[bytes], public_key_pem: bytes) -> VerifyResult:
@@ -201,6 +212,10 @@ def verify_export(lines: Iterable[bytes], public_key_pem: bytes) -> VerifyResult
         return VerifyResult(False, result.entries, result.head, bad, problem)
     if not verify_checkpoint(public_key_pem, cp):
         return VerifyResult(False, result.entries, result.head, None, "checkpoint signature is not valid")
+    foreign = reader.first_seq if reader.first_tenant != cp.chain else reader.foreign
+    if cp.chain is not None and foreign is not None:
+        problem = f"seq {foreign}: an entry of another tenant in the chain of {cp.chain}"
+        return VerifyResult(False, result.entries, result.head, foreign, problem)
     return result
 
 
@@ -213,6 +228,9 @@ class _ExportReader:
         self.last_seq: int | None = None
         self.problem: str | None = None
         self.bad_seq: int | None = None
+        self.first_seq: int | None = None
+        self.first_tenant: object = None
+        self.foreign: int | None = None  # the first entry whose tenant is not the first one's
 
     def __iter__(self) -> Iterator[AuditEntry]:
         for number, raw in enumerate(self._lines, start=1):
@@ -233,7 +251,15 @@ class _ExportReader:
                 self.bad_seq = None if self.last_seq is None else self.last_seq + 1
                 return
             self.last_seq = entry.seq
+            self._seen(entry)
             yield entry
+
+    def _seen(self, entry: AuditEntry) -> None:
+        tenant = entry.body.get("tenant")
+        if self.first_seq is None:
+            self.first_seq, self.first_tenant = entry.seq, tenant
+        elif self.foreign is None and tenant != self.first_tenant:
+            self.foreign = entry.seq
 
 
 def _parse_entry(record: dict[str, Any]) -> AuditEntry:
@@ -247,7 +273,10 @@ def _parse_checkpoint(record: object) -> Checkpoint:
     if not isinstance(record, dict):
         raise ValueError("checkpoint must be a JSON object")
     types = {"seq": int, "head": str, "at": str, "key_id": str, "signature_b64": str}
-    return Checkpoint(**_fields(record, types))
+    chain = record.get("chain")
+    if chain is not None and not isinstance(chain, str):
+        raise ValueError("chain must be a str")
+    return Checkpoint(**_fields(record, types), chain=chain)
 
 
 def _fields(record: dict[str, Any], types: dict[str, type]) -> dict[str, Any]:
@@ -263,5 +292,8 @@ def _key_id(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def _checkpoint_message(*, seq: int, head: str, at: str, key_id: str) -> bytes:
-    return canonical_json({"type": CHECKPOINT_TYPE, "seq": seq, "head": head, "at": at, "key_id": key_id})
+def _checkpoint_message(*, seq: int, head: str, at: str, key_id: str, chain: str | None) -> bytes:
+    signed: dict[str, Any] = {"type": CHECKPOINT_TYPE, "seq": seq, "head": head, "at": at, "key_id": key_id}
+    if chain is not None:  # a legacy checkpoint's signature covers what it always did
+        signed["chain"] = chain
+    return canonical_json(signed)

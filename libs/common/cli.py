@@ -88,15 +88,21 @@ def dlq_replay(
 def audit_verify(
     url: str = typer.Option("", help="compliance base URL (default: the dev stack's)"),
     tenant: str = typer.Option("platform", help="tenant named in the minted admin token"),
+    of: str = typer.Option("", "--of", help="only this tenant's chain (default: every chain)"),
 ) -> None:
-    """Ask compliance to walk the whole chain; exits 1 and names the first bad entry if any."""
+    """Ask compliance to walk the audit chains; exits 1 and names the first bad entry if any."""
     key = _signing_key()
     if not key.exists():
         typer.echo(f"no signing key at {key}; run `make up` first", err=True)
         raise typer.Exit(2)
     base = url or Layout().service_url("compliance")
     token = issue_token(key.read_bytes(), sub="collectctl", role=Role.ADMIN, tenant=tenant, ttl_s=300)
-    reply = httpx.get(f"{base}/v1/audit/verify", headers={"Authorization": f"Bearer {token}"}, timeout=600)
+    reply = httpx.get(
+        f"{base}/v1/audit/verify",
+        params={"tenant": of} if of else {},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=600,
+    )
     reply.raise_for_status()
     result = reply.json()
     typer.echo(orjson.dumps(result).decode())

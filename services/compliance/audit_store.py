@@ -1,5 +1,9 @@
-"""The audit trail in PostgreSQL: append (chained at commit under an advisory lock), verify, export,
-checkpoint.
+"""The audit trail in PostgreSQL: append (chained at commit under the tenant's chain lock), verify,
+export, checkpoint.
+
+Each tenant has its own chain (`chain` = the tenant, `seq` counting from 1 within it): an officer
+verifies and exports only the tenant's trail, and appends of different tenants do not wait for each
+other. Entries from before per-tenant chains stay in the legacy chain (`LEGACY_CHAIN`).
 
 Each row's chain body is `{"tenant", "content_sha256"}`: the chain links digests, the content sits
 beside it. Verify checks both, so changing a row's content, its digest, or its place is found.
@@ -13,12 +17,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import before_commit, copy_rows
 from compliance.domain.audit import (
     GENESIS,
+    LEGACY_CHAIN,
     AuditEntry,
     Checkpoint,
     VerifyResult,
@@ -30,9 +35,12 @@ from compliance.domain.audit import (
 )
 from compliance.tables import audit_checkpoints, audit_log
 
-# One advisory lock key for the chain head: appends from every replica line up behind it.
-AUDIT_LOCK = 0x636F6D706C61
+# The advisory lock namespace of the chain heads (with the chain's hash as the second key): appends
+# to one tenant's chain, from every replica, line up behind its lock.
+AUDIT_LOCK = 0x61756469
 _PENDING = "audit_pending"
+# Verify reads a chain this many entries at a time: memory stays flat however long the chain.
+VERIFY_PAGE = 5000
 
 
 def chain_body(tenant: str, content_sha256: str) -> dict[str, Any]:
@@ -60,42 +68,99 @@ async def _write_pending(session: AsyncSession) -> None:
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    # Held until commit: the head read next is the head this transaction extends.
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
-    last = await head(session)
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    rows = []
+    by_chain: dict[str, list[dict[str, Any]]] = {}
     for entry in pending:
-        body = chain_body(entry["tenant"], entry["content_sha256"])
-        digest = entry_hash(
-            seq=seq, prev_hash=prev, kind=entry["kind"], recorded_at=entry["recorded_at"], body=body
+        by_chain.setdefault(entry["tenant"], []).append(entry)
+    rows = []
+    for chain in sorted(by_chain):  # one order for every writer: no deadlock between two of them
+        # Held until commit: the head read next is the head this transaction extends.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:chain))"), {"ns": AUDIT_LOCK, "chain": chain}
         )
-        rows.append(
-            (
-                seq,
-                prev,
-                entry["kind"],
-                entry["recorded_at"],
-                entry["tenant"],
-                entry["content"],
-                entry["content_sha256"],
-                digest,
+        last = await head(session, chain)
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        for entry in by_chain[chain]:
+            body = chain_body(entry["tenant"], entry["content_sha256"])
+            digest = entry_hash(
+                seq=seq, prev_hash=prev, kind=entry["kind"], recorded_at=entry["recorded_at"], body=body
             )
-        )
-        seq, prev = seq + 1, digest
+            rows.append(
+                (
+                    chain,
+                    seq,
+                    prev,
+                    entry["kind"],
+                    entry["recorded_at"],
+                    entry["tenant"],
+                    entry["content"],
+                    entry["content_sha256"],
+                    digest,
+                )
+            )
+            seq, prev = seq + 1, digest
     await copy_rows(session, audit_log, _COLUMNS, rows)
 
 
-_COLUMNS = ("seq", "prev_hash", "kind", "recorded_at", "tenant", "content", "content_sha256", "hash")
+_COLUMNS = ("chain", "seq", "prev_hash", "kind", "recorded_at", "tenant", "content", "content_sha256", "hash")
 
 
-async def rows(session: AsyncSession, *, first: int = 1, last: int | None = None) -> AsyncIterator[Any]:
-    stmt = select(audit_log).where(audit_log.c.seq >= first).order_by(audit_log.c.seq)
+async def rows(
+    session: AsyncSession, chain: str, *, first: int = 1, last: int | None = None, limit: int | None = None
+) -> AsyncIterator[Any]:
+    stmt = (
+        select(audit_log)
+        .where(audit_log.c.chain == chain, audit_log.c.seq >= first)
+        .order_by(audit_log.c.seq)
+    )
     if last is not None:
         stmt = stmt.where(audit_log.c.seq <= last)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     result = await session.stream(stmt.execution_options(yield_per=2000))
     async for row in result:
         yield row
+
+
+async def _page(session: AsyncSession, chain: str, *, first: int) -> list[Any]:
+    stmt = (
+        select(audit_log)
+        .where(audit_log.c.chain == chain, audit_log.c.seq >= first)
+        .order_by(audit_log.c.seq)
+        .limit(VERIFY_PAGE)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def seq_after(
+    session: AsyncSession, chain: str, *, first: int, skip: int, last: int | None = None
+) -> int | None:
+    """The seq a next page would start at, after `skip` entries from `first` (None: no more)."""
+    stmt = (
+        select(audit_log.c.seq)
+        .where(audit_log.c.chain == chain, audit_log.c.seq >= first)
+        .order_by(audit_log.c.seq)
+        .offset(skip)
+        .limit(1)
+    )
+    if last is not None:
+        stmt = stmt.where(audit_log.c.seq <= last)
+    found = (await session.execute(stmt)).scalar()
+    return int(found) if found is not None else None
+
+
+async def chains(session: AsyncSession) -> list[str]:
+    """Every chain, read from the primary key's index (one probe per chain, not a table scan)."""
+    found = await session.execute(
+        text(
+            "WITH RECURSIVE c AS ("
+            " (SELECT chain FROM compliance.audit_log ORDER BY chain LIMIT 1)"
+            " UNION ALL"
+            " SELECT (SELECT a.chain FROM compliance.audit_log a WHERE a.chain > c.chain"
+            "  ORDER BY a.chain LIMIT 1) FROM c WHERE c.chain IS NOT NULL"
+            ") SELECT chain FROM c WHERE chain IS NOT NULL"
+        )
+    )
+    return [str(r.chain) for r in found]
 
 
 def as_entry(row: Any) -> AuditEntry:
@@ -113,51 +178,85 @@ def content_intact(row: Any) -> bool:
     return bool(hashlib.sha256(row.content.encode()).hexdigest() == row.content_sha256)
 
 
-async def verify(session: AsyncSession) -> VerifyResult:
-    """Walk the whole chain once: links, hashes, and each row's content against its digest."""
-    collected: list[AuditEntry] = []
-    bad_content: int | None = None
-    async for row in rows(session):
-        if bad_content is None and not content_intact(row):
-            bad_content = row.seq
-        collected.append(as_entry(row))
-    result = verify_chain(collected)
-    if bad_content is not None and (result.first_bad_seq is None or bad_content < result.first_bad_seq):
-        # As for a broken link: count and head are those of the intact entries before the bad one.
-        intact = [e for e in collected if e.seq < bad_content]
-        return VerifyResult(
-            ok=False,
-            entries=len(intact),
-            head=intact[-1].hash if intact else None,
-            first_bad_seq=bad_content,
-            problem=f"entry {bad_content}: content does not match its digest",
-        )
-    return result
+async def verify(session: AsyncSession, chain: str) -> VerifyResult:
+    """Walk one chain page by page: links, hashes, and each row's content against its digest. Each
+    page after the first is checked on the last entry of the one before, so memory stays flat."""
+    count, anchor = 0, None
+    while True:
+        page = await _page(session, chain, first=anchor.seq + 1 if anchor else 1)
+        if not page:
+            return VerifyResult(True, count, anchor.hash if anchor else None, None, None)
+        entries = [as_entry(row) for row in page]
+        if anchor is None:
+            result = verify_chain(entries)
+        else:
+            anchored = verify_chain([anchor, *entries], partial=True)
+            result = VerifyResult(
+                anchored.ok, anchored.entries - 1, anchored.head, anchored.first_bad_seq, anchored.problem
+            )
+        bad_content = next((row.seq for row in page if not content_intact(row)), None)
+        if bad_content is not None and (result.first_bad_seq is None or bad_content < result.first_bad_seq):
+            # As for a broken link: count and head are those of the intact entries before the bad one.
+            intact = [e for e in entries if e.seq < bad_content]
+            head_hash = intact[-1].hash if intact else (anchor.hash if anchor else None)
+            problem = f"entry {bad_content}: content does not match its digest"
+            return VerifyResult(False, count + len(intact), head_hash, bad_content, problem)
+        if not result.ok:
+            return VerifyResult(
+                False, count + result.entries, result.head, result.first_bad_seq, result.problem
+            )
+        count, anchor = count + len(entries), entries[-1]
 
 
-async def head(session: AsyncSession) -> tuple[int, str] | None:
+async def head(session: AsyncSession, chain: str) -> tuple[int, str] | None:
     row = (
         await session.execute(
-            select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+            select(audit_log.c.seq, audit_log.c.hash)
+            .where(audit_log.c.chain == chain)
+            .order_by(audit_log.c.seq.desc())
+            .limit(1)
         )
     ).first()
     return (int(row.seq), str(row.hash)) if row else None
 
 
-async def checkpoint(session: AsyncSession, private_key_pem: bytes, *, at: datetime) -> Checkpoint | None:
-    """Sign the current head and keep the signature (skipped when nothing was added since the last)."""
-    current = await head(session)
-    if current is None:
-        return None
-    last = (await session.execute(select(func.max(audit_checkpoints.c.seq)))).scalar()
-    cp = sign_checkpoint(private_key_pem, seq=current[0], head=current[1], at=at.isoformat())
-    if last != current[0]:
+async def last_checkpoint_seq(session: AsyncSession, chain: str) -> int | None:
+    found = await session.execute(
+        select(audit_checkpoints.c.seq)
+        .where(audit_checkpoints.c.chain == chain)
+        .order_by(audit_checkpoints.c.seq.desc())
+        .limit(1)
+    )
+    seq = found.scalar()
+    return int(seq) if seq is not None else None
+
+
+def _signed_chain(chain: str) -> str | None:
+    return None if chain == LEGACY_CHAIN else chain
+
+
+async def checkpoint(session: AsyncSession, private_key_pem: bytes, *, at: datetime) -> list[Checkpoint]:
+    """Sign the head of every chain that grew since its last checkpoint, and keep the signatures."""
+    signed = []
+    for chain in await chains(session):
+        current = await head(session, chain)
+        if current is None or await last_checkpoint_seq(session, chain) == current[0]:
+            continue
+        cp = sign_checkpoint(
+            private_key_pem, seq=current[0], head=current[1], at=at.isoformat(), chain=_signed_chain(chain)
+        )
         await session.execute(
             insert(audit_checkpoints).values(
-                seq=cp.seq, head=cp.head, at=cp.at, key_id=cp.key_id, signature_b64=cp.signature_b64
+                chain=chain,
+                seq=cp.seq,
+                head=cp.head,
+                at=cp.at,
+                key_id=cp.key_id,
+                signature_b64=cp.signature_b64,
             )
         )
-    return cp
+        signed.append(cp)
+    return signed
 
 
 def export_line(row: Any, *, include_content: bool) -> bytes:
@@ -176,6 +275,8 @@ def export_line(row: Any, *, include_content: bool) -> bytes:
 
 
 def checkpoint_export_line(private_key_pem: bytes, last: Any, *, at: datetime) -> bytes:
-    """The signed line that closes an export: a checkpoint on its last entry."""
-    cp = sign_checkpoint(private_key_pem, seq=last.seq, head=last.hash, at=at.isoformat())
+    """The signed line that closes an export: a checkpoint on its last entry, naming its chain."""
+    cp = sign_checkpoint(
+        private_key_pem, seq=last.seq, head=last.hash, at=at.isoformat(), chain=_signed_chain(last.chain)
+    )
     return canonical_json(checkpoint_line(cp)) + b"\n"

@@ -121,10 +121,12 @@ violations = Table(
     Column("detected_at", DateTime(timezone=True), nullable=False),
 )
 
-# Append-only and hash-chained; the runtime role may only insert and read (migration 0002).
+# Append-only and hash-chained, one chain per tenant ("*": entries from before, in one chain); the
+# runtime role may only insert and read (migration 0002).
 audit_log = Table(
     "audit_log",
     metadata,
+    Column("chain", Text, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("prev_hash", Text, nullable=False),
     Column("kind", Text, nullable=False),
@@ -141,9 +143,11 @@ audit_checkpoints = Table(
     "audit_checkpoints",
     metadata,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("chain", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("head", Text, nullable=False),
     Column("at", Text, nullable=False),
     Column("key_id", Text, nullable=False),
     Column("signature_b64", Text, nullable=False),
+    Index("ix_audit_checkpoints_chain_seq", "chain", "seq"),
 )

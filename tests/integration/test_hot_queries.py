@@ -73,9 +73,12 @@ async def assert_indexed(conn: AsyncConnection, filled: set[str], calls: dict[st
 
 
 async def test_compliance_hot_queries_use_indexes(stack: Stack, db: AsyncConnection) -> None:
+    from compliance import audit_store
     from compliance import repository as repo
 
     filled = {
+        "compliance.audit_log",
+        "compliance.audit_checkpoints",
         "compliance.borrowers",
         "compliance.accounts",
         "compliance.ledger",
@@ -98,6 +101,9 @@ async def test_compliance_hot_queries_use_indexes(stack: Stack, db: AsyncConnect
         decided_at=SOON,
     )
     await fill(db, "compliance.inbox", ROWS)
+    # The audit chains of 20 tenants, and a checkpoint of each every so often.
+    await fill(db, "compliance.audit_log", ROWS, chain="'t' || (g % 20)", seq="g")
+    await fill(db, "compliance.audit_checkpoints", ROWS, chain="'t' || (g % 20)", seq="g")
     await fill(db, "compliance.outbox", ROWS, published_at="CASE WHEN g > 29990 THEN NULL ELSE now() END")
     now = datetime.now(UTC)
     borrowers = [uid("b", n) for n in range(1, 60)]
@@ -125,8 +131,17 @@ async def test_compliance_hot_queries_use_indexes(stack: Stack, db: AsyncConnect
             "attempts": lambda s: repo.attempts(s, borrowers[0], until=now),
             "advance_intake_seq": lambda s: repo.advance_intake_seq(s, borrowers[0], 5),
             "account": lambda s: repo.account(s, accounts[0]),
+            "audit_head": lambda s: audit_store.head(s, "t3"),
+            "audit_rows": lambda s: drain(audit_store.rows(s, "t3", first=100, limit=10)),
+            "audit_seq_after": lambda s: audit_store.seq_after(s, "t3", first=100, skip=50),
+            "audit_chains": audit_store.chains,
+            "audit_last_checkpoint": lambda s: audit_store.last_checkpoint_seq(s, "t3"),
         },
     )
+
+
+async def drain(rows: AsyncIterator[Any]) -> list[Any]:
+    return [row async for row in rows]
 
 
 async def test_reminders_hot_queries_use_indexes(stack: Stack, db: AsyncConnection) -> None:

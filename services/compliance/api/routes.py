@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -16,6 +17,7 @@ from common.problems import ProblemError
 from compliance import audit_store, decisions, dryrun, handlers
 from compliance import repository as repo
 from compliance.api import schemas as s
+from compliance.domain.audit import LEGACY_CHAIN
 from compliance.domain.ledger import ledger_counts, unreachable, validation_notice_due
 from compliance.domain.lint import UnknownJurisdictionError, lint_template
 from compliance.domain.model import Decision
@@ -271,48 +273,101 @@ async def lint(body: s.LintRequest, principal: Linter) -> s.LintView:
     )
 
 
+def _audit_chain(principal: Principal, tenant: str | None) -> str | None:
+    """The chain a caller reads: its tenant's (another tenant's answers 404); an admin names one, or
+    None for every chain."""
+    if tenant is None:
+        return None if principal.role == Role.ADMIN else principal.tenant
+    if tenant != LEGACY_CHAIN:
+        ensure_tenant(principal, tenant)
+    elif principal.role != Role.ADMIN:
+        raise ProblemError(404, "no such audit chain")
+    return tenant
+
+
 @router.get(
     "/audit/verify",
-    summary="Walk the audit chain; name the first altered, removed or reordered entry",
+    summary="Walk the tenant's audit chain (an admin: every chain); name the first altered, removed or "
+    "reordered entry",
     response_model=s.VerifyView,
 )
-async def audit_verify(request: Request, principal: Officer) -> s.VerifyView:
+async def audit_verify(
+    request: Request,
+    principal: Reader,
+    tenant: Annotated[str | None, Query(max_length=64, description="admin: one chain; default all")] = None,
+) -> s.VerifyView:
+    chain = _audit_chain(principal, tenant)
     async with request.app.state.runtime.sessions() as session:
-        result = await audit_store.verify(session)
+        names = [chain] if chain is not None else await audit_store.chains(session)
+        entries, heads = 0, {}
+        for name in names:
+            result = await audit_store.verify(session, name)
+            entries += result.entries
+            heads[name] = result.head
+            if not result.ok:
+                return s.VerifyView(
+                    ok=False,
+                    chain=name,
+                    chains=len(names),
+                    entries=result.entries,
+                    head=result.head,
+                    first_bad_seq=result.first_bad_seq,
+                    problem=result.problem,
+                )
     return s.VerifyView(
-        ok=result.ok,
-        entries=result.entries,
-        head=result.head,
-        first_bad_seq=result.first_bad_seq,
-        problem=result.problem,
+        ok=True,
+        chain=chain,
+        chains=len(names),
+        entries=entries,
+        head=heads.get(chain) if chain is not None else None,
+        first_bad_seq=None,
     )
 
 
 @router.get(
     "/audit/export",
-    summary="Audit entries as NDJSON, ending with a signed checkpoint; verifiable offline",
+    summary="One audit chain as NDJSON, a page at a time, each ending with a signed checkpoint; "
+    "verifiable offline",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
 )
 async def audit_export(
     request: Request,
-    principal: Officer,
+    principal: Reader,
     from_: Annotated[int, Query(alias="from", ge=1, le=2**62)] = 1,
     to: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    tenant: Annotated[str | None, Query(max_length=64, description="admin: the chain to export")] = None,
 ) -> StreamingResponse:
+    chain = _audit_chain(principal, tenant)
+    if chain is None:
+        raise ProblemError(
+            400, "name the chain to export", errors=[{"field": "tenant", "message": "required for an admin"}]
+        )
     runtime = request.app.state.runtime
     key: bytes = request.app.state.audit_key
+    async with runtime.sessions() as session:
+        following = await audit_store.seq_after(session, chain, first=from_, skip=limit, last=to)
+    headers = {}
+    if following is not None:
+        query = {
+            "from": following,
+            "limit": limit,
+            **({"to": to} if to else {}),
+            **({"tenant": tenant} if tenant else {}),
+        }
+        headers["Link"] = f'<{request.url.path}?{urlencode(query)}>; rel="next"'
 
     async def lines() -> AsyncIterator[bytes]:
         last = None
         async with runtime.sessions() as session:
-            async for row in audit_store.rows(session, first=from_, last=to):
+            async for row in audit_store.rows(session, chain, first=from_, last=to, limit=limit):
                 last = row
-                yield audit_store.export_line(row, include_content=principal.can_access_tenant(row.tenant))
+                yield audit_store.export_line(row, include_content=True)
         if last is not None:
             yield audit_store.checkpoint_export_line(key, last, at=runtime.clock.now())
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
 
 @router.get(

@@ -157,6 +157,8 @@ class LintView(BaseModel):
 
 class VerifyView(BaseModel):
     ok: bool
+    chain: str | None = None  # the chain verified, or the one with the problem
+    chains: int = 1
     entries: int
     head: str | None
     first_bad_seq: int | None

@@ -3,6 +3,7 @@ collectctl; compliance uses them from here."""
 
 from common.audit_chain import (
     GENESIS,
+    LEGACY_CHAIN,
     AuditEntry,
     Checkpoint,
     VerifyResult,
@@ -19,6 +20,7 @@ from common.audit_chain import (
 
 __all__ = [
     "GENESIS",
+    "LEGACY_CHAIN",
     "AuditEntry",
     "Checkpoint",
     "VerifyResult",

@@ -1,11 +1,13 @@
-"""An audit export is NDJSON ending in a signed checkpoint: verifiable offline with the public key,
-tamper-evident, and showing a tenant's officer only that tenant's content."""
+"""An audit export is one tenant's chain as NDJSON, a page at a time, each page ending in a signed
+checkpoint: verifiable offline with the public key, tamper-evident, and nothing of another tenant."""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 import pytest
 
@@ -20,14 +22,35 @@ pytestmark = pytest.mark.e2e
 
 
 async def export(
-    desk: Desk, first: int, last: int, *, tenant: str, role: Role = Role.COMPLIANCE
+    desk: Desk,
+    first: int,
+    last: int | None = None,
+    *,
+    tenant: str,
+    role: Role = Role.COMPLIANCE,
+    **params: Any,
 ) -> list[bytes]:
-    response = await desk.compliance.get(
-        "/v1/audit/export", params={"from": first, "to": last}, headers=desk.headers(role, tenant=tenant)
-    )
+    response = await export_response(desk, first, last, tenant=tenant, role=role, **params)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/x-ndjson")
     return response.content.splitlines(keepends=True)
+
+
+async def export_response(
+    desk: Desk,
+    first: int,
+    last: int | None = None,
+    *,
+    tenant: str,
+    role: Role = Role.COMPLIANCE,
+    **params: Any,
+) -> httpx.Response:
+    if "chain" in params:  # the export's own `tenant` parameter: the chain asked for
+        params["tenant"] = params.pop("chain")
+    query = {"from": first, **({"to": last} if last else {}), **params}
+    return await desk.compliance.get(
+        "/v1/audit/export", params=query, headers=desk.headers(role, tenant=tenant)
+    )
 
 
 async def holds_applied(desk: Desk, placed: Placed, holds: list[str]) -> None:
@@ -40,17 +63,17 @@ async def holds_applied(desk: Desk, placed: Placed, holds: list[str]) -> None:
 
 
 async def audited_events(pg: asyncpg.Pool, tenant: str) -> dict[int, str | None]:
-    """seq -> ce_type of every entry audited for `tenant` (None for decisions and violations); the
+    """seq -> ce_type of every entry of `tenant`'s chain (None for decisions and violations); the
     reminders service adds some of its own beside the test's."""
     rows = await pg.fetch(
         "SELECT seq, content::jsonb ->> 'ce_type' AS ce_type FROM compliance.audit_log "
-        "WHERE tenant = $1 ORDER BY seq",
+        "WHERE chain = $1 ORDER BY seq",
         tenant,
     )
     return {r["seq"]: r["ce_type"] for r in rows}
 
 
-async def test_an_export_verifies_offline_shows_only_the_readers_content_and_exposes_tampering(
+async def test_a_tenants_export_is_its_own_chain_verifiable_offline_and_exposes_tampering(
     stack: Stack, desk: Desk, other: Desk, pg: asyncpg.Pool
 ) -> None:
     mine = await desk.place(unreachable_by_reminders(b.account_placed()))
@@ -58,13 +81,11 @@ async def test_an_export_verifies_offline_shows_only_the_readers_content_and_exp
     opened = {"received_at": b.now_iso(), "written": False, "reason": "amount is wrong"}
     await desk.lender.accept(b.lender_event("dispute.opened", mine.external_account_id, dispute=opened))
     await holds_applied(desk, mine, ["dispute"])
-    my_events, their_events = await audited_events(pg, desk.tenant), await audited_events(pg, other.tenant)
+    my_events = await audited_events(pg, desk.tenant)
     (first,) = [seq for seq, ce_type in my_events.items() if ce_type == "account.placed"]
     (last,) = [seq for seq, ce_type in my_events.items() if ce_type == "dispute.opened"]
-    (theirs,) = [seq for seq, ce_type in their_events.items() if ce_type == "account.placed"]
-    assert first < theirs < last  # the other tenant's placement was audited in between
-    my_seqs = [seq for seq in my_events if first <= seq <= last]
-    their_seqs = [seq for seq in their_events if first <= seq <= last]
+    # A new tenant's chain starts at 1 and counts only its own entries.
+    assert first == 1 and list(my_events) == list(range(1, len(my_events) + 1))
 
     lines = await export(desk, first, last, tenant=desk.tenant)
     public_key = stack.layout.audit_public_key.read_bytes()
@@ -74,27 +95,29 @@ async def test_an_export_verifies_offline_shows_only_the_readers_content_and_exp
     assert result.entries == last - first + 1
     *entries, checkpoint = [orjson.loads(line) for line in lines]
     assert [e["seq"] for e in entries] == list(range(first, last + 1))
-    assert checkpoint["checkpoint"]["seq"] == last
+    assert checkpoint["checkpoint"]["seq"] == last and checkpoint["checkpoint"]["chain"] == desk.tenant
     assert checkpoint["checkpoint"]["head"] == entries[-1]["hash"] == result.head
     for entry in entries:
-        if entry["body"]["tenant"] == desk.tenant:
-            # What the reader sees is exactly what the chain committed to.
-            digest = hashlib.sha256(canonical_json(entry["content"])).hexdigest()
-            assert digest == entry["body"]["content_sha256"]
-        else:
-            assert "content" not in entry, entry
-    shown = {e["seq"]: e["content"] for e in entries if "content" in e}
-    assert set(shown) == set(my_seqs)
-    assert shown[first]["ce_type"] == "account.placed"
-    assert shown[first]["ce_subject"] == mine.account_id
-    assert shown[last]["ce_type"] == "dispute.opened"
+        # Nothing of another tenant, not even its ids or times; and what the reader sees is exactly
+        # what the chain committed to.
+        assert entry["body"]["tenant"] == desk.tenant
+        digest = hashlib.sha256(canonical_json(entry["content"])).hexdigest()
+        assert digest == entry["body"]["content_sha256"]
+    assert entries[0]["content"]["ce_type"] == "account.placed"
+    assert entries[0]["content"]["ce_subject"] == mine.account_id
+    assert entries[-1]["content"]["ce_type"] == "dispute.opened"
 
-    their_export = [orjson.loads(line) for line in await export(other, first, last, tenant=other.tenant)]
-    assert {e["seq"] for e in their_export[:-1] if "content" in e} == set(their_seqs)
+    theirs = [orjson.loads(line) for line in await export(other, 1, tenant=other.tenant)]
+    assert theirs[:-1] and all(e["body"]["tenant"] == other.tenant for e in theirs[:-1])
+    # Another tenant's chain is not there for the asking; an admin names the chain it exports.
+    assert (await export_response(other, 1, tenant=other.tenant, chain=desk.tenant)).status_code == 404
+    admin = await export_response(desk, 1, tenant="ops", role=Role.ADMIN)
+    assert admin.status_code == 400, admin.text
     everything = [
-        orjson.loads(line) for line in await export(desk, first, last, tenant="ops", role=Role.ADMIN)
+        orjson.loads(line)
+        for line in await export(desk, first, last, tenant="ops", role=Role.ADMIN, chain=desk.tenant)
     ]
-    assert all("content" in e for e in everything[:-1])
+    assert everything[:-1] == [orjson.loads(line) for line in lines[:-1]]
 
     middle = (last - first) // 2
     for field, value in (("tenant", "someone-else"), ("content_sha256", "0" * 64)):
@@ -106,3 +129,36 @@ async def test_an_export_verifies_offline_shows_only_the_readers_content_and_exp
     resigned = [orjson.loads(line) for line in lines]
     resigned[-1]["checkpoint"]["at"] = "2000-01-01T00:00:00+00:00"
     assert not verify_export([canonical_json(r) + b"\n" for r in resigned], public_key).ok
+    # Presented as another tenant's chain, the checkpoint's signature does not hold.
+    relabelled = [orjson.loads(line) for line in lines]
+    relabelled[-1]["checkpoint"]["chain"] = other.tenant
+    assert not verify_export([canonical_json(r) + b"\n" for r in relabelled], public_key).ok
+
+
+async def test_an_export_comes_in_pages_each_signed_and_linked_to_the_next(
+    stack: Stack, desk: Desk, pg: asyncpg.Pool
+) -> None:
+    for _ in range(3):
+        await desk.place(unreachable_by_reminders(b.account_placed()))
+
+    async def audited() -> bool:
+        return len(await audited_events(pg, desk.tenant)) >= 3
+
+    await eventually(audited, timeout_s=60, interval_s=0.2)
+    total = len(await audited_events(pg, desk.tenant))
+    public_key = stack.layout.audit_public_key.read_bytes()
+
+    seen: list[int] = []
+    response = await export_response(desk, 1, tenant=desk.tenant, limit=2)
+    while True:
+        assert response.status_code == 200, response.text
+        lines = response.content.splitlines(keepends=True)
+        assert verify_export(lines, public_key).ok
+        seen += [orjson.loads(line)["seq"] for line in lines[:-1]]
+        link = response.headers.get("link")
+        if link is None:
+            break
+        response = await desk.compliance.get(
+            link.split(">")[0].lstrip("<"), headers=desk.headers(Role.COMPLIANCE, tenant=desk.tenant)
+        )
+    assert seen[:total] == list(range(1, total + 1))

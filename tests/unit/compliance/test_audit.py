@@ -274,12 +274,53 @@ class TestCheckpoint:
             sign_checkpoint(pem, seq=1, head=GENESIS, at=AT)
 
     def test_checkpoint_line(self, keys: tuple[bytes, bytes]) -> None:
-        cp = sign_checkpoint(keys[0], seq=3, head="c" * 64, at=AT)
+        legacy = sign_checkpoint(keys[0], seq=3, head="c" * 64, at=AT)
+        tenants = sign_checkpoint(keys[0], seq=3, head="c" * 64, at=AT, chain="acme")
 
-        assert checkpoint_line(cp) == {"checkpoint": dataclasses.asdict(cp)}
+        assert checkpoint_line(legacy) == {
+            "checkpoint": {k: v for k, v in dataclasses.asdict(legacy).items() if k != "chain"}
+        }
+        assert checkpoint_line(tenants) == {"checkpoint": dataclasses.asdict(tenants)}
+
+    def test_a_checkpoint_is_bound_to_its_tenants_chain(self, keys: tuple[bytes, bytes]) -> None:
+        cp = sign_checkpoint(keys[0], seq=3, head="c" * 64, at=AT, chain="acme")
+
+        assert verify_checkpoint(keys[1], cp)
+        # The same head presented as another tenant's, or as the legacy chain's, is not signed.
+        assert not verify_checkpoint(keys[1], dataclasses.replace(cp, chain="other"))
+        assert not verify_checkpoint(keys[1], dataclasses.replace(cp, chain=None))
+
+
+def tenant_chain(tenants: list[str]) -> list[AuditEntry]:
+    """A chain whose entries name these tenants in turn (a tenant's chain names one)."""
+    entries: list[AuditEntry] = []
+    prev = GENESIS
+    for seq, tenant in enumerate(tenants, start=1):
+        body = {"tenant": tenant, "content_sha256": hashlib.sha256(str(seq).encode()).hexdigest()}
+        entries.append(chain_entry(seq=seq, prev_hash=prev, kind="event", recorded_at=AT, body=body))
+        prev = entries[-1].hash
+    return entries
 
 
 class TestVerifyExport:
+    def test_a_tenants_export_verifies_against_its_chains_checkpoint(self, keys: tuple[bytes, bytes]) -> None:
+        entries = tenant_chain(["acme"] * 5)
+        cp = sign_checkpoint(keys[0], seq=5, head=entries[-1].hash, at=AT, chain="acme")
+
+        assert verify_export(export(entries, cp), keys[1]).ok
+
+    @pytest.mark.parametrize(("tenants", "bad"), [(["acme", "acme", "other"], 3), (["other", "other"], 1)])
+    def test_another_tenants_entry_in_a_tenants_chain_is_found(
+        self, keys: tuple[bytes, bytes], tenants: list[str], bad: int
+    ) -> None:
+        entries = tenant_chain(tenants)
+        cp = sign_checkpoint(keys[0], seq=len(tenants), head=entries[-1].hash, at=AT, chain="acme")
+
+        result = verify_export(export(entries, cp), keys[1])
+
+        assert not result.ok
+        assert result.first_bad_seq == bad, result
+
     def test_full_export(self, keys: tuple[bytes, bytes]) -> None:
         entries = build_chain()
 
