@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -21,7 +22,12 @@ ALGORITHM = "EdDSA"
 ISSUER = "collections"
 PRIVATE_KEY_FILE = "jwt_ed25519.pem"
 PUBLIC_KEY_FILE = "jwt_ed25519.pub.pem"
-_REQUIRED_CLAIMS = ("sub", "role", "tenant", "exp")
+_REQUIRED_CLAIMS = ("sub", "role", "tenant", "iss", "aud", "iat", "exp")
+# The services a token may name in `aud`; a service accepts only tokens that name it.
+AUDIENCES = ("intake", "reminders", "visits", "compliance")
+MAX_TOKEN_LIFETIME_S = 12 * 3600
+# A tenant id: letters, digits, dot, dash, underscore (never "*", which names the legacy audit chain).
+TENANT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
@@ -116,13 +122,20 @@ def issue_token(
     tenant: str,
     ttl_s: int = 3600,
     now: datetime | None = None,
+    audience: Sequence[str] = AUDIENCES,
 ) -> str:
-    """Mint an EdDSA JWT with sub, role, tenant, iat, exp and iss "collections"."""
+    """Mint an EdDSA JWT with sub, role, tenant, aud (the services it is for), iat, exp and iss
+    "collections"."""
     checked_role = _parse_role(role)
     if not sub or not tenant:
         raise ValueError("sub and tenant must be non-empty")
-    if ttl_s <= 0:
-        raise ValueError("ttl_s must be positive")
+    if not TENANT_PATTERN.fullmatch(tenant):
+        raise ValueError(f"tenant {tenant!r} is not a tenant id (letters, digits, '.', '-', '_'; up to 64)")
+    if not 0 < ttl_s <= MAX_TOKEN_LIFETIME_S:
+        raise ValueError(f"ttl_s must be between 1 and {MAX_TOKEN_LIFETIME_S}")
+    unknown = sorted(set(audience) - set(AUDIENCES))
+    if not audience or unknown:
+        raise ValueError(f"audience must name services among {', '.join(AUDIENCES)}; not {unknown}")
     issued = now or datetime.now(UTC)
     if issued.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -133,16 +146,27 @@ def issue_token(
         "iat": int(issued.timestamp()),
         "exp": int((issued + timedelta(seconds=ttl_s)).timestamp()),
         "iss": ISSUER,
+        "aud": list(audience),
     }
     return jwt.encode(claims, _load_private_key(private_key_pem), algorithm=ALGORITHM)
 
 
 class TokenVerifier:
-    """Checks EdDSA JWTs against one public key and turns them into Principals."""
+    """Checks EdDSA JWTs against one public key for one service (`audience`) and turns them into
+    Principals: issuer, audience, issue time and a lifetime of at most `max_lifetime_s` required."""
 
-    def __init__(self, public_key_pem: bytes, leeway_s: int = 5) -> None:
+    def __init__(
+        self,
+        public_key_pem: bytes,
+        *,
+        audience: str,
+        leeway_s: int = 5,
+        max_lifetime_s: int = MAX_TOKEN_LIFETIME_S,
+    ) -> None:
         self._key = _load_public_key(public_key_pem)
+        self._audience = audience
         self._leeway = leeway_s
+        self._max_lifetime = max_lifetime_s
 
     def verify(self, token: str) -> Principal:
         """Return the token's Principal, or raise AuthError(401) for any defect."""
@@ -152,19 +176,30 @@ class TokenVerifier:
                 self._key,
                 algorithms=[ALGORITHM],
                 leeway=self._leeway,
+                audience=self._audience,
+                issuer=ISSUER,
                 options={"require": list(_REQUIRED_CLAIMS)},
             )
         except jwt.ExpiredSignatureError:
             raise AuthError(401, "token expired") from None
         except jwt.MissingRequiredClaimError as exc:
             raise AuthError(401, f"token lacks the {exc.claim!r} claim") from None
+        except jwt.InvalidAudienceError:
+            raise AuthError(401, f"token is not for the {self._audience} service") from None
+        except jwt.InvalidIssuerError:
+            raise AuthError(401, "token from another issuer") from None
+        except jwt.ImmatureSignatureError:
+            raise AuthError(401, "token issued in the future") from None
         except jwt.InvalidTokenError:
             raise AuthError(401, "invalid token") from None
-        if claims.get("iss", ISSUER) != ISSUER:
-            raise AuthError(401, "token from another issuer")
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int | float) or exp - iat > self._max_lifetime:
+            raise AuthError(401, f"token lives longer than {self._max_lifetime} s")
         sub, tenant = claims["sub"], claims["tenant"]
         if not isinstance(sub, str) or not sub or not isinstance(tenant, str) or not tenant:
             raise AuthError(401, "token sub and tenant must be non-empty strings")
+        if not TENANT_PATTERN.fullmatch(tenant):
+            raise AuthError(401, "token tenant is not a tenant id")
         try:
             role = _parse_role(claims["role"])
         except ValueError:

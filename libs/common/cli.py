@@ -10,7 +10,7 @@ import httpx
 import orjson
 import typer
 
-from common.auth import Role, issue_token
+from common.auth import AUDIENCES, MAX_TOKEN_LIFETIME_S, Role, issue_token
 from common.devstack import stack
 from common.devstack.layout import SERVICES, TOPICS, Layout
 from common.messaging import dlq
@@ -28,6 +28,16 @@ visits_cli = typer.Typer(no_args_is_help=True, help="Field visits: a crew's day.
 app.add_typer(visits_cli, name="visits")
 
 
+# The services each role has any business with (SPEC section 7): a lender's token opens only intake.
+ROLE_AUDIENCES: dict[Role, tuple[str, ...]] = {
+    Role.LENDER: ("intake",),
+    Role.AGENT: ("reminders", "visits", "compliance"),
+    Role.OPS: AUDIENCES,
+    Role.COMPLIANCE: AUDIENCES,
+    Role.ADMIN: AUDIENCES,
+}
+
+
 def _signing_key() -> Path:
     env = os.environ.get("COLLECTCTL_SIGNING_KEY_FILE")
     return Path(env) if env else Layout().jwt_private_key
@@ -42,14 +52,23 @@ def token_issue(
     tenant: str = typer.Option(..., help="the tenant (lender) the token is scoped to"),
     role: Role = typer.Option(..., help="lender, agent, ops, compliance or admin"),
     sub: str = typer.Option("collectctl", help="who the token names"),
-    ttl: int = typer.Option(3600, help="lifetime in seconds", min=1),
+    ttl: int = typer.Option(3600, help="lifetime in seconds", min=1, max=MAX_TOKEN_LIFETIME_S),
+    aud: list[str] = typer.Option(
+        [], "--aud", help="a service the token is for (repeatable; default: those the role uses)"
+    ),
 ) -> None:
     """Print a signed token and nothing else, so `$(collectctl token issue ...)` works."""
     key = _signing_key()
     if not key.exists():
         typer.echo(f"no signing key at {key}; run `make up` first", err=True)
         raise typer.Exit(2)
-    typer.echo(issue_token(key.read_bytes(), sub=sub, role=role, tenant=tenant, ttl_s=ttl))
+    audience = aud or ROLE_AUDIENCES[role]
+    try:
+        token = issue_token(key.read_bytes(), sub=sub, role=role, tenant=tenant, ttl_s=ttl, audience=audience)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(token)
 
 
 @stack_cli.command("status")
@@ -96,7 +115,9 @@ def audit_verify(
         typer.echo(f"no signing key at {key}; run `make up` first", err=True)
         raise typer.Exit(2)
     base = url or Layout().service_url("compliance")
-    token = issue_token(key.read_bytes(), sub="collectctl", role=Role.ADMIN, tenant=tenant, ttl_s=300)
+    token = issue_token(
+        key.read_bytes(), sub="collectctl", role=Role.ADMIN, tenant=tenant, ttl_s=300, audience=["compliance"]
+    )
     reply = httpx.get(
         f"{base}/v1/audit/verify",
         params={"tenant": of} if of else {},
@@ -142,7 +163,9 @@ def visits_plan(
         typer.echo(f"no signing key at {key}; run `make up` first", err=True)
         raise typer.Exit(2)
     base = url or Layout().service_url("visits")
-    token = issue_token(key.read_bytes(), sub="collectctl", role=Role.OPS, tenant=tenant, ttl_s=300)
+    token = issue_token(
+        key.read_bytes(), sub="collectctl", role=Role.OPS, tenant=tenant, ttl_s=300, audience=["visits"]
+    )
     path = f"/v1/crews/{crew}/plan.svg" if svg else f"/v1/crews/{crew}/plan"
     reply = httpx.get(
         f"{base}{path}", params={"date": day}, headers={"Authorization": f"Bearer {token}"}, timeout=60

@@ -96,7 +96,7 @@ def _load_cipher(settings: BaseServiceSettings) -> FieldCipher:
 def _load_verifier(settings: BaseServiceSettings) -> TokenVerifier:
     if settings.jwt_public_key_file is None:
         raise RuntimeError(f"{settings.service_name}: jwt_public_key_file is not set")
-    return TokenVerifier(settings.jwt_public_key_file.read_bytes())
+    return TokenVerifier(settings.jwt_public_key_file.read_bytes(), audience=settings.service_name)
 
 
 def libpq_dsn(url: str) -> str:

@@ -56,6 +56,8 @@ async def test_missing_malformed_expired_and_forged_tokens_get_401(
         "garbage": {"Authorization": "Bearer not-a-jwt"},
         "expired": {"Authorization": f"Bearer {_expired(stack)}"},
         "forged": {"Authorization": f"Bearer {issue_token(forger, sub='x', role=Role.ADMIN, tenant='t1')}"},
+        # A genuine token, minted for every service but this one: a token is for the services it names.
+        "another service's": {"Authorization": f"Bearer {_for_the_others(stack, service)}"},
     }
     for name, headers in cases.items():
         response = await client.get(url, headers=headers)
@@ -63,6 +65,11 @@ async def test_missing_malformed_expired_and_forged_tokens_get_401(
         assert response.headers["content-type"].startswith("application/problem+json"), name
         assert response.headers["www-authenticate"] == "Bearer", name
         assert response.json()["status"] == 401, name
+
+
+def _for_the_others(stack: Stack, service: str) -> str:
+    others = [s for s in ALL if s != service]
+    return issue_token(stack.signing_key, sub="x", role=Role.ADMIN, tenant="t1", audience=others)
 
 
 def _expired(stack: Stack) -> str:

@@ -51,7 +51,7 @@ def private_pem(keys: tuple[bytes, bytes]) -> bytes:
 
 @pytest.fixture(scope="module")
 def verifier(keys: tuple[bytes, bytes]) -> TokenVerifier:
-    return TokenVerifier(keys[1])
+    return TokenVerifier(keys[1], audience="reminders")
 
 
 def _b64(data: bytes) -> str:
@@ -71,6 +71,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 600,
         "iss": "collections",
+        "aud": ["reminders"],
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
@@ -149,7 +150,7 @@ class TestTokens:
         with pytest.raises(AuthError):
             verifier.verify(f"{signing_input}.{_b64(mac)}")
 
-    @pytest.mark.parametrize("missing", ["sub", "role", "tenant", "exp"])
+    @pytest.mark.parametrize("missing", ["sub", "role", "tenant", "exp", "iat", "iss", "aud"])
     def test_missing_claims(self, private_pem: bytes, verifier: TokenVerifier, missing: str) -> None:
         token = jwt.encode(
             _claims(**{missing: None}),
@@ -162,7 +163,20 @@ class TestTokens:
 
     @pytest.mark.parametrize(
         "overrides",
-        [{"role": "superuser"}, {"tenant": ""}, {"tenant": 7}, {"iss": "elsewhere"}],
+        [
+            {"role": "superuser"},
+            {"tenant": ""},
+            {"tenant": 7},
+            {"tenant": "*"},
+            {"tenant": "a b"},
+            {"iss": "elsewhere"},
+            {"aud": ["intake"]},  # a token for another service
+            {"aud": "intake"},
+            {"aud": []},
+            {"iat": int(datetime.now(UTC).timestamp()) + 3600},  # issued in the future
+            {"exp": int(datetime.now(UTC).timestamp()) + 30 * 24 * 3600},  # lives a month
+        ],
+        ids=lambda o: repr(o)[:40],
     )
     def test_bad_claims(self, private_pem: bytes, verifier: TokenVerifier, overrides: dict[str, Any]) -> None:
         token = jwt.encode(
@@ -172,6 +186,29 @@ class TestTokens:
         )
         with pytest.raises(AuthError):
             verifier.verify(token)
+
+    def test_a_token_may_name_several_services(self, private_pem: bytes, verifier: TokenVerifier) -> None:
+        token = jwt.encode(_claims(aud=["intake", "reminders"]), private_pem, algorithm="EdDSA")
+        assert verifier.verify(token).tenant == "t1"
+        single = jwt.encode(_claims(aud="reminders"), private_pem, algorithm="EdDSA")
+        assert verifier.verify(single).tenant == "t1"
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"tenant": "*"}, "tenant"),
+            ({"ttl_s": 13 * 3600}, "ttl_s"),
+            ({"ttl_s": 0}, "ttl_s"),
+            ({"audience": ["billing"]}, "audience"),
+            ({"audience": []}, "audience"),
+        ],
+    )
+    def test_minting_refuses_what_verification_would(
+        self, private_pem: bytes, changes: dict[str, Any], message: str
+    ) -> None:
+        values: dict[str, Any] = {"sub": "u1", "role": "ops", "tenant": "t1"} | changes
+        with pytest.raises(ValueError, match=message):
+            issue_token(private_pem, **values)
 
     @pytest.mark.parametrize("token", ["", "garbage", "a.b.c"])
     def test_garbage(self, verifier: TokenVerifier, token: str) -> None:
