@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STACK ?= local
 PYTEST_ARGS ?=
 
-.PHONY: help prereqs venv up down status lint fmt test test-unit lock keys bench demo
+.PHONY: help prereqs venv up down status lint fmt test test-unit test-faults test-security lock keys bench demo
 
 help:
 	@echo "make up       start PostgreSQL, Kafka, the sandbox and the four services (STACK=compose for Docker)"
@@ -68,6 +68,14 @@ test: lint
 
 test-unit: venv
 	$(VENV)/bin/pytest -m unit $(PYTEST_ARGS)
+
+# The fault suite alone: kill -9 of every process, a power-cut PostgreSQL, a frozen consumer.
+test-faults: venv
+	$(VENV)/bin/pytest tests/faults -s $(PYTEST_ARGS)
+
+# The security suite alone (make test runs it too, after the others, so its scan sees their data).
+test-security: venv
+	$(VENV)/bin/pytest tests/security $(PYTEST_ARGS)
 
 lock: venv
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

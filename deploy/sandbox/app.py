@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
 from common.problems import install_problem_handlers
+from sandbox import callbacks
 from sandbox.api import router
 from sandbox.smtp import start_smtp_server
 from sandbox.store import FaultBook, MessageStore
@@ -16,10 +17,13 @@ from sandbox.store import FaultBook, MessageStore
 
 @dataclass(frozen=True, slots=True)
 class SandboxSettings:
-    """Where the SMTP side listens; `smtp_port=None` runs the HTTP side alone."""
+    """Where the SMTP side listens (`smtp_port=None` runs the HTTP side alone), and where the
+    providers' callbacks go, signed with each provider's secret."""
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int | None = 1025
+    reminders_url: str | None = None
+    webhook_secrets: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def create_app(settings: SandboxSettings | None = None) -> FastAPI:
@@ -41,9 +45,11 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
             await server.wait_closed()
 
     app = FastAPI(title="collections sandbox providers", lifespan=lifespan)
+    app.state.settings = settings
     app.state.store = MessageStore()
     app.state.faults = FaultBook()
     app.state.smtp_port = None
     install_problem_handlers(app)
     app.include_router(router)
+    app.include_router(callbacks.router)
     return app

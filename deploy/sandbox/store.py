@@ -40,6 +40,7 @@ class MessageStore:
     def __init__(self) -> None:
         self._messages: list[Message] = []
         self._by_key: dict[tuple[str, str, str], Message] = {}
+        self._by_id: dict[str, Message] = {}
 
     def accept(self, message: Message) -> tuple[Message, bool]:
         """Store `message` unless its idempotency key was seen; return the stored one and
@@ -51,7 +52,11 @@ class MessageStore:
                 return earlier, False
             self._by_key[scope] = message
         self._messages.append(message)
+        self._by_id[message.id] = message
         return message, True
+
+    def get(self, message_id: str) -> Message | None:
+        return self._by_id.get(message_id)
 
     def list(self, *, to: str | None = None, channel: Channel | None = None) -> list[Message]:
         """Messages oldest first, optionally only those to one recipient or on one channel."""
@@ -64,6 +69,7 @@ class MessageStore:
     def clear(self) -> None:
         self._messages.clear()
         self._by_key.clear()
+        self._by_id.clear()
 
 
 @dataclass(slots=True)

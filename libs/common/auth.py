@@ -222,6 +222,9 @@ async def get_principal(request: Request) -> Principal:
     except AuthError as exc:
         raise ProblemError(exc.status, exc.detail, headers=_BEARER_CHALLENGE) from None
     request.state.principal = principal
+    limiter = getattr(request.app.state, "request_limiter", None)
+    if limiter is not None:  # metered once the tenant is known for sure (a forged claim costs nobody)
+        limiter.take(principal.tenant)
     return principal
 
 

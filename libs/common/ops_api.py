@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Table, func, select
 
-from common.auth import CurrentPrincipal, Principal, Role, require_roles
+from common.access import Can, allow
+from common.auth import CurrentPrincipal, Principal
 from common.clock import ShiftableClock
 
 
@@ -37,7 +38,8 @@ class ClockShift(BaseModel):
     offset_seconds: float = Field(ge=-315_576_000, le=315_576_000)
 
 
-AdminOnly = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+# The platform's own state spans every tenant: an operator's (admin's), never a tenant's ops staff.
+Operator = Annotated[Principal, Depends(allow(Can.OPERATE))]
 
 
 def clock_router(clock: ShiftableClock) -> APIRouter:
@@ -50,7 +52,7 @@ def clock_router(clock: ShiftableClock) -> APIRouter:
     @router.get(
         "/clock", summary="This service's clock and how far it runs from real time", include_in_schema=False
     )
-    async def get_clock(_: AdminOnly) -> ClockState:
+    async def get_clock(_: Operator) -> ClockState:
         return state()
 
     @router.put(
@@ -58,7 +60,7 @@ def clock_router(clock: ShiftableClock) -> APIRouter:
         summary="Run this service's clock ahead of (or behind) real time by an offset",
         include_in_schema=False,
     )
-    async def put_clock(body: ClockShift, _: AdminOnly) -> ClockState:
+    async def put_clock(body: ClockShift, _: Operator) -> ClockState:
         clock.shift_to(timedelta(seconds=body.offset_seconds))
         return state()
 
@@ -77,9 +79,7 @@ def ops_router(outbox: Table) -> APIRouter:
         summary="Pending outbox rows and the last publication: a growing backlog means the relay is stuck",
         response_model=OutboxState,
     )
-    async def outbox_state(
-        request: Request, _: Annotated[Principal, Depends(require_roles(Role.OPS))]
-    ) -> OutboxState:
+    async def outbox_state(request: Request, _: Operator) -> OutboxState:
         async with request.app.state.runtime.sessions() as session:
             pending, oldest = (
                 await session.execute(

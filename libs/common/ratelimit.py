@@ -19,9 +19,10 @@ class _Bucket:
 
 
 class TenantRateLimiter:
-    def __init__(self, *, rate_per_s: float, burst: float) -> None:
+    def __init__(self, *, rate_per_s: float, burst: float, unit: str = "events") -> None:
         self._rate = rate_per_s
         self._burst = burst
+        self._unit = unit
         self._buckets: dict[str, _Bucket] = {}
 
     def take(self, tenant: str, cost: float = 1.0) -> None:
@@ -32,13 +33,13 @@ class TenantRateLimiter:
         bucket.updated = now
         if cost > self._burst:
             raise ProblemError(
-                413, f"this request costs {cost:.0f} events; at most {self._burst:.0f} at once"
+                413, f"this request costs {cost:.0f} {self._unit}; at most {self._burst:.0f} at once"
             )
         if bucket.tokens < cost:
             wait = math.ceil((cost - bucket.tokens) / self._rate)
             raise ProblemError(
                 429,
-                f"tenant {tenant!r} is over its rate of {self._rate:.0f} events/s",
+                f"tenant {tenant!r} is over its rate of {self._rate:.0f} {self._unit}/s",
                 headers={"Retry-After": str(max(wait, 1))},
             )
         bucket.tokens -= cost

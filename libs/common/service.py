@@ -27,6 +27,7 @@ from common.crypto import FieldCipher, Keyring
 from common.db import make_engine, make_session_factory, ping
 from common.faults import CrashPoints
 from common.health import install_health
+from common.limits import BodyLimit, request_limiter
 from common.logging import bind_trace, configure_logging
 from common.messaging.consumer import ConsumerRunner, EventRouter
 from common.messaging.outbox import outbox_channel
@@ -159,6 +160,8 @@ def create_service_app(
     app = FastAPI(title=spec.name, version=spec.version, description=spec.description, lifespan=lifespan)
     install_problem_handlers(app)
     app.middleware("http")(_trace_middleware)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.state.request_limiter = request_limiter(settings.requests_per_s, settings.request_burst)
     install_health(
         app,
         {

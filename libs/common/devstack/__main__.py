@@ -54,7 +54,7 @@ def migrate(
 
 @cli.command()
 def keys() -> None:
-    """Generate the dev signing key pair and field keyring under .devstack/keys (kept if present)."""
+    """Generate the dev signing keys, field keyring and webhook secrets in .devstack/keys (kept if there)."""
     stack.ensure_keys(Layout())
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 SERVICES: dict[str, int] = {"intake": 8001, "reminders": 8002, "visits": 8003, "compliance": 8004}
 TOPICS = ("intake.v1", "reminders.v1", "visits.v1", "compliance.v1")
 KAFKA_VERSION = "4.1.1"
+# The sandbox plays these providers; each signs its webhooks with its own secret.
+WEBHOOK_PROVIDERS = ("primary", "secondary")
 
 
 def _repo_root() -> Path:
@@ -88,6 +90,10 @@ class Layout:
         return self.keys / "field_keys.json"
 
     @property
+    def webhook_secrets(self) -> Path:
+        return self.keys / "webhook_secrets.json"
+
+    @property
     def kafka_bootstrap(self) -> str:
         return f"{self.kafka_host}:{self.kafka_port}"
 
@@ -114,6 +120,7 @@ class Layout:
             f"{p}_SANDBOX_URL": f"http://127.0.0.1:{self.sandbox_http_port}",
             f"{p}_SMTP_PORT": str(self.sandbox_smtp_port),
             f"{p}_AUDIT_SIGNING_KEY_FILE": str(self.audit_private_key),
+            f"{p}_WEBHOOK_SECRETS_FILE": str(self.webhook_secrets),
             # The dev and test stack lets an admin move service clocks, so tests can let days pass.
             f"{p}_CLOCK_CONTROL": "true",
         }

@@ -113,6 +113,22 @@ def stop(layout: Layout) -> bool:
     return True
 
 
+def crash(layout: Layout) -> None:
+    """Stop the server as a power cut would (immediate mode: no checkpoint, recovery from the WAL at
+    the next start) and start it again: the fault suite's PostgreSQL restart."""
+    data = layout.pg_dir / "data"
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise StackError("PostgreSQL server binaries not found")
+    subprocess.run(
+        _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+        check=False,
+        capture_output=True,
+        cwd="/",
+    )
+    start(layout)
+
+
 def psql(layout: Layout, sql: str, *, database: str | None = None) -> list[tuple[object, ...]]:
     """Run SQL as the superuser and return the rows of the last statement."""
 

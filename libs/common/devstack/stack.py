@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.auth import generate_signing_keypair
+from common.auth import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generate_signing_keypair
 from common.crypto import generate_keyring_file
 from common.devstack import kafka, postgres, processes
-from common.devstack.layout import SERVICES, Layout
+from common.devstack.layout import SERVICES, WEBHOOK_PROVIDERS, Layout
+from common.settings import DEV_KEY_MARK
+from common.webhooks import generate_secrets_file
 
 
 @dataclass
@@ -38,6 +41,25 @@ def ensure_keys(layout: Layout) -> None:
     generate_signing_keypair(layout.audit_key_dir)
     if not layout.field_keys.exists():
         generate_keyring_file(layout.field_keys)
+    for path in (
+        *(d / f for d in (layout.keys, layout.audit_key_dir) for f in (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE)),
+        layout.field_keys,
+    ):
+        _mark_dev_key(path)
+    generate_secrets_file(layout.webhook_secrets, WEBHOOK_PROVIDERS, note=DEV_KEY_MARK)
+
+
+def _mark_dev_key(path: Path) -> None:
+    """Say in the file itself that it is a dev key, so a copy is refused by production settings."""
+    raw = path.read_bytes()
+    if DEV_KEY_MARK.encode() in raw:
+        return
+    if path.suffix == ".json":
+        data = json.loads(raw)
+        data["note"] = DEV_KEY_MARK
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    else:  # PEM allows explanatory text before the armour
+        path.write_bytes(DEV_KEY_MARK.encode() + b"\n" + raw)
 
 
 def migrate(layout: Layout, services: tuple[str, ...] = tuple(SERVICES)) -> None:
@@ -77,6 +99,11 @@ def start_sandbox(layout: Layout) -> bool:
             str(layout.sandbox_http_port),
             "--smtp-port",
             str(layout.sandbox_smtp_port),
+            # its delivery receipts and borrowers' replies go to reminders, signed
+            "--reminders-url",
+            layout.service_url("reminders"),
+            "--webhook-secrets-file",
+            str(layout.webhook_secrets),
         ],
         pidfile=_pidfile(layout, "sandbox"),
         logfile=log,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,6 +69,21 @@ async def enqueue(
 
 
 _PENDING = "outbox_pending"
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """A nested transaction whose outbox events go with it when it fails: a failed part of a larger
+    transaction publishes nothing of what it had added."""
+    tables: dict[str, tuple[Table, list[dict[str, object]]]] = session.info.get(_PENDING, {})
+    marks = {name: len(rows) for name, (_, rows) in tables.items()}
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        for name, (_, rows) in session.info.get(_PENDING, {}).items():
+            del rows[marks.get(name, 0) :]
+        raise
 
 
 def pending(session: AsyncSession) -> list[dict[str, object]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from common.auth import Role, issue_token
 from common.devstack import stack as devstack
 from common.devstack.layout import SERVICES, Layout
+from common.webhooks import load_secrets, signed_headers
 
 
 @dataclass
@@ -48,6 +50,16 @@ class Stack:
 
     def headers(self, *, tenant: str, role: Role | str, sub: str = "test") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(tenant=tenant, role=role, sub=sub)}"}
+
+    def webhook_headers(
+        self, provider: str, *, path: str, body: bytes, at: float | None = None, method: str = "POST"
+    ) -> dict[str, str]:
+        """The headers `provider` signs a JSON callback with, at `at` (Unix seconds, default now),
+        using the dev stack's secret for it."""
+        secret = load_secrets(self.layout.webhook_secrets)[provider]
+        timestamp = int(time.time() if at is None else at)
+        signed = signed_headers(provider, secret, method=method, target=path, body=body, timestamp=timestamp)
+        return {**signed, "content-type": "application/json"}
 
 
 def _from_environment() -> Stack | None:
