@@ -20,3 +20,6 @@ class ComplianceSettings(BaseServiceSettings):
     audit_signing_key_file: Path | None = None
     audit_checkpoint_interval_s: float = 60.0
     policies_dir: Path | None = None
+
+    def key_files(self) -> tuple[str, ...]:
+        return (*super().key_files(), "audit_signing_key_file")

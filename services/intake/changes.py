@@ -61,6 +61,8 @@ async def _updated(ctx: Context, event: s.AccountUpdatedIn, account: Any, proble
     change = event.account
     if change.amount_due_minor is not None:
         problems.check(v.validate_amount_minor, change.amount_due_minor, field="account.amount_due_minor")
+    if change.due_date is not None:
+        problems.check(v.validate_due_date_change, change.due_date, today=ctx.today, field="account.due_date")
     if problems.errors:
         return
     amount = change.amount_due_minor if change.amount_due_minor is not None else account.amount_due_minor

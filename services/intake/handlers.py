@@ -22,7 +22,7 @@ from common.problems import field_errors
 from intake import repository as repo
 from intake.api import schemas as s
 from intake.changes import apply_change
-from intake.normalise import Problems, check_account, seal_borrower
+from intake.normalise import Problems, check_account, check_times, seal_borrower
 from intake.tables import accounts, borrowers, lender_events, outbox
 
 SOURCE = "intake"
@@ -278,6 +278,7 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
             ]
             continue
         problems = Problems()
+        check_times(problems, event, now=ctx.now)
         jurisdiction = check_account(problems, event.account, today=ctx.today)
         sealed = seal_borrower(ctx.cipher, problems, event, today=ctx.today, jurisdiction=jurisdiction)
         if problems.errors or jurisdiction is None:
@@ -413,7 +414,9 @@ async def _apply_change_line(ctx: Context, line: Line, placed: dict[str, Placed]
         ]
         return
     problems = Problems()
-    await apply_change(ctx, line.event, account, problems)
+    check_times(problems, line.event, now=ctx.now)
+    if not problems.errors:  # some changes apply without further checks: none may apply with a bad time
+        await apply_change(ctx, line.event, account, problems)
     if problems.errors:
         line.errors = problems.errors
         return

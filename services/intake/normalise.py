@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -252,6 +252,11 @@ def _check_itemization(problems: Problems, item: s.ItemizationIn, amount_due: in
         problems.check(v.validate_amount_minor, getattr(item, name), field=f"account.itemization.{name}")
     if item.date > today:
         problems.add("account.itemization.date", "the itemization date cannot be in the future")
+    elif item.date < v.years_from(today, -v.DUE_DATE_YEARS_BACK):
+        years = v.DUE_DATE_YEARS_BACK
+        problems.add(
+            "account.itemization.date", f"the itemization date cannot be more than {years} years ago"
+        )
     current = (
         item.amount_minor + item.interest_minor + item.fees_minor - item.payments_minor - item.credits_minor
     )
@@ -260,6 +265,20 @@ def _check_itemization(problems: Problems, item: s.ItemizationIn, amount_due: in
             "account.itemization",
             f"amount + interest + fees - payments - credits is {current}, not amount_due_minor {amount_due}",
         )
+
+
+def check_times(problems: Problems, event: Any, *, now: datetime) -> None:
+    """When the event, and what it reports, happened: not in the future beyond clock skew (compliance
+    would count consents as checked then), not before any debt we collect."""
+    times = [("occurred_at", event.occurred_at)]
+    if isinstance(event, s.PaymentReceivedIn):
+        times.append(("payment.paid_at", event.payment.paid_at))
+    elif isinstance(event, s.DisputeOpenedIn):
+        times.append(("dispute.received_at", event.dispute.received_at))
+    elif isinstance(event, s.CeaseRequestedIn):
+        times.append(("cease.received_at", event.cease.received_at))
+    for path, at in times:
+        problems.check(v.validate_happened_at, at, now=now, field=path)
 
 
 def check_agreed_hours(problems: Problems, prefs: s.PreferencesIn) -> c.AgreedHours | None:

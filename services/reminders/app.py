@@ -12,6 +12,7 @@ from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from reminders import __doc__ as description
 from reminders import tables
 from reminders.api.routes import router
+from reminders.api.webhooks import WebhookGate
 from reminders.channels import Channels, HttpGateway, ProviderConfig, SmtpMailer
 from reminders.handlers import build_routers
 from reminders.settings import RemindersSettings
@@ -48,6 +49,7 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
 
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:
         app.state.settings = settings
+        app.state.webhooks = WebhookGate.of(settings)
         channels = build_channels(settings)
         app.state.channels = channels
         if settings.start_workers:

@@ -121,7 +121,9 @@ async def sweep(session: AsyncSession, *, now: datetime) -> None:
         missed = [
             i
             for i in installments
-            if i["state"] == "open" and date.fromisoformat(i["due_date"]) + GRACE < today
+            # today - GRACE, not due + GRACE: an installment dated 9999-12-31 (stored before dates
+            # were bounded) would overflow and stop the sweep for every tenant
+            if i["state"] == "open" and date.fromisoformat(i["due_date"]) < today - GRACE
         ]
         if not missed:
             continue

@@ -417,10 +417,11 @@ async def insert_inbound(session: AsyncSession, **values: Any) -> None:
 
 
 async def record_receipt(
-    session: AsyncSession, provider_message_id: str, *, status: str, tenant: str | None
+    session: AsyncSession, provider: str, provider_message_id: str, *, status: str, tenant: str | None
 ) -> bool:
-    """Record a delivery receipt on the job of that message, within `tenant` unless it is None."""
-    cond = jobs.c.provider_message_id == provider_message_id
+    """Record a delivery receipt on the job of that provider's message, within `tenant` unless it is
+    None."""
+    cond = and_(jobs.c.provider == provider, jobs.c.provider_message_id == provider_message_id)
     if tenant is not None:
         cond = and_(cond, jobs.c.tenant == tenant)
     result = await session.execute(

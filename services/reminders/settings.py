@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pathlib import Path
+
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from common.settings import BaseServiceSettings
+from common.settings import BaseServiceSettings, is_dev_key
+from common.webhooks import DEFAULT_TOLERANCE_S
 
 
 class RemindersSettings(BaseServiceSettings):
@@ -24,8 +27,16 @@ class RemindersSettings(BaseServiceSettings):
     mail_from: str = "reminders@collections.invalid"
     # Compliance lints strategy templates on save.
     compliance_url: str = "http://127.0.0.1:8004"
-    # Provider webhooks may sign with HMAC-SHA256 instead of sending a token.
-    webhook_secret: SecretStr | None = None
+    # Provider webhooks sign instead of sending a token: one secret per provider, in a JSON file of
+    # provider name to secret (common.webhooks), a signature made further than the tolerance from now
+    # refused. Ops tokens calling them are metered per tenant (they could probe numbers with them).
+    webhook_secrets_file: Path | None = None
+    webhook_tolerance_s: float = DEFAULT_TOLERANCE_S
+    webhook_rate_per_s: float = 1.0
+    webhook_burst: float = 20.0
+    # Every inbound SMS is answered no sooner than this, so the work a known sender's reply causes
+    # cannot be timed apart from an unknown sender's.
+    inbound_answer_floor_s: float = 0.2
     agency_name: str = "Example Collections"
     agency_phone: str = "+1 800 555 0100"
     agency_address: str = "PO Box 1000, Example City, NY 10001"
@@ -38,3 +49,10 @@ class RemindersSettings(BaseServiceSettings):
     # A job waiting this long for its permit asks again (compliance may have been down or lagging);
     # the answer to any of its requests ends the wait, so a lag longer than this slows, never stalls.
     permit_wait_s: float = 300.0
+
+    @model_validator(mode="after")
+    def _refuse_dev_webhook_secrets(self) -> RemindersSettings:
+        path = self.webhook_secrets_file
+        if self.environment == "production" and path is not None and is_dev_key(path):
+            raise ValueError("webhook_secrets_file is the dev stack's generated secrets")
+        return self

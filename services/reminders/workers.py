@@ -18,7 +18,7 @@ import common.contracts.contact as k
 import common.contracts.intake as c
 from common.clock import ShiftableClock
 from common.db import unit_of_work
-from common.messaging.outbox import OutgoingEvent, enqueue
+from common.messaging.outbox import OutgoingEvent, enqueue, savepoint
 from common.service import Runtime
 from common.wakeup import wait_for
 from reminders import planner, promises, wake
@@ -32,9 +32,11 @@ from reminders.notices import mailing_address, render_validation_notice
 from reminders.outgoing import SOURCE, TOPIC, publish
 from reminders.settings import RemindersSettings
 from reminders.tables import outbox
-from reminders.templates import render
+from reminders.templates import TemplateRenderError, render
 
 log = structlog.get_logger(__name__)
+# An account whose planning failed (bad data from before a validation existed) is tried again after this.
+PLAN_RETRY = timedelta(days=1)
 
 MAX_SEND_TRIES = 5
 PLAN_BATCH = 500
@@ -81,8 +83,8 @@ class Workers:
         while not stop.is_set():
             try:
                 busy = await step()
-            except Exception as exc:  # noqa: BLE001 - a failing pass is retried; its transaction rolled back
-                log.warning("reminders loop pass failed", loop=name, error=str(exc))
+            except Exception as exc:  # a failing pass is retried; its transaction rolled back
+                log.warning("reminders loop pass failed", loop=name, error=str(exc), exc_info=True)
                 busy = False
             if not busy:
                 await wait_for(wake, stop, idle_s)
@@ -189,7 +191,7 @@ class Workers:
             await self._attempted(session, job, outcome="failed", now=now)
             await settled(session, job, now=now, spacing=self.spacing)
             return
-        self.runtime.crash_points.reach("reminders.after_send")
+        self.runtime.crash_points.reach("reminders.after_send", tenant=job.tenant)
         await repo.update_job(
             session,
             job.job_id,
@@ -249,10 +251,14 @@ class Workers:
             raise PermanentDeliveryError(f"the strategy has no {job.channel} template for DPD {job.step_dpd}")
         language = choose_language(content.templates, account.language)
         context = self._context(account, now, job.step_dpd)
-        body = render(content.templates[language], context)
-        subject = None
-        if content.subject and language in content.subject:
-            subject = render(content.subject[language], context)
+        try:
+            body = render(content.templates[language], context)
+            subject = None
+            if content.subject and language in content.subject:
+                subject = render(content.subject[language], context)
+        except TemplateRenderError as exc:
+            # Retrying cannot help, and a job left to retry would be every sender's oldest.
+            raise PermanentDeliveryError(f"the {language} template cannot render: {exc}") from exc
         point = _point_on_file(account, job.channel, job.contact_point_id)
         cipher = self.runtime.cipher
         if job.channel == "email":
@@ -325,7 +331,16 @@ class Workers:
         async with unit_of_work(self.runtime.sessions) as session:
             batch = await repo.accounts_to_plan(session, now=now, limit=PLAN_BATCH)
             for account in batch:
-                await planner.plan(session, account, now=now, spacing=self.spacing)
+                try:
+                    async with savepoint(session):
+                        await planner.plan(session, account, now=now, spacing=self.spacing)
+                except Exception as exc:  # noqa: BLE001 - one account's bad data must not stop the others
+                    # Looked at again tomorrow rather than at the head of every pass (where it would
+                    # hold back every tenant's accounts behind it).
+                    log.error(
+                        "account could not be planned", account_id=str(account.account_id), error=str(exc)
+                    )
+                    await repo.update_account(session, account.account_id, next_plan_at=now + PLAN_RETRY)
         if len(batch) == PLAN_BATCH:
             return True
         async with unit_of_work(self.runtime.sessions) as session:

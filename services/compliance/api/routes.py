@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from common.auth import Principal, Role, ensure_tenant, require_roles
-from common.pagination import decode_cursor, encode_cursor
+from common.access import Can, allow
+from common.auth import Principal, Role, ensure_tenant
+from common.fields import Instant
+from common.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from common.problems import ProblemError
 from compliance import audit_store, decisions, dryrun, handlers
 from compliance import repository as repo
@@ -26,10 +28,10 @@ from compliance.views import ledger_from_rows, state_from_rows
 
 router = APIRouter(prefix="/v1", tags=["compliance"])
 
-Evaluator = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS, Role.COMPLIANCE))]
-Reader = Annotated[Principal, Depends(require_roles(Role.OPS, Role.COMPLIANCE))]
-Officer = Annotated[Principal, Depends(require_roles(Role.COMPLIANCE))]
-Linter = Annotated[Principal, Depends(require_roles(Role.OPS, Role.COMPLIANCE, Role.AGENT))]
+Evaluator = Annotated[Principal, Depends(allow(Can.DRY_RUN))]
+Reader = Annotated[Principal, Depends(allow(Can.COMPLIANCE, Can.READ_TENANT))]
+# Ops has its strategies' templates linted as it saves them (reminders asks with the caller's token).
+Linter = Annotated[Principal, Depends(allow(Can.COMPLIANCE, Can.STRATEGIES))]
 
 
 async def _account(request: Request, principal: Principal, account_id: uuid.UUID) -> tuple[Any, Any]:
@@ -184,8 +186,7 @@ async def account_decisions(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> s.DecisionPage:
     await _account(request, principal, account_id)
-    position = decode_cursor(cursor, size=2)
-    before = (datetime.fromisoformat(position[0]), uuid.UUID(position[1])) if position else None
+    before = decode_cursor(cursor, TIME_AND_ID)
     async with request.app.state.runtime.sessions() as session:
         rows = await repo.decisions_of(session, account_id, limit=limit + 1, before=before)
     items = [
@@ -227,7 +228,7 @@ def _summary(pack: Pack) -> s.PolicySummary:
 
 
 @router.get("/policies", summary="The policy packs and their versions", response_model=s.PolicyPacks)
-async def policies(request: Request, principal: Evaluator) -> s.PolicyPacks:
+async def policies(request: Request, principal: Reader) -> s.PolicyPacks:
     packs: dict[str, Pack] = request.app.state.deps.packs
     return s.PolicyPacks(packs=[_summary(p) for _, p in sorted(packs.items())])
 
@@ -237,7 +238,7 @@ async def policies(request: Request, principal: Evaluator) -> s.PolicyPacks:
     summary="One pack: every rule with its parameters and citation",
     response_model=s.PolicyDetail,
 )
-async def policy(pack: str, request: Request, principal: Evaluator) -> s.PolicyDetail:
+async def policy(pack: str, request: Request, principal: Reader) -> s.PolicyDetail:
     packs: dict[str, Pack] = request.app.state.deps.packs
     found = packs.get(pack)
     if found is None:
@@ -273,6 +274,10 @@ async def lint(body: s.LintRequest, principal: Linter) -> s.LintView:
     )
 
 
+# a tenant id (common.auth.TENANT_PATTERN) or the legacy chain "*"
+CHAIN_PATTERN = r"^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$"
+
+
 def _audit_chain(principal: Principal, tenant: str | None) -> str | None:
     """The chain a caller reads: its tenant's (another tenant's answers 404); an admin names one, or
     None for every chain."""
@@ -294,7 +299,9 @@ def _audit_chain(principal: Principal, tenant: str | None) -> str | None:
 async def audit_verify(
     request: Request,
     principal: Reader,
-    tenant: Annotated[str | None, Query(max_length=64, description="admin: one chain; default all")] = None,
+    tenant: Annotated[
+        str | None, Query(pattern=CHAIN_PATTERN, description="admin: one chain; default all")
+    ] = None,
 ) -> s.VerifyView:
     chain = _audit_chain(principal, tenant)
     async with request.app.state.runtime.sessions() as session:
@@ -337,7 +344,9 @@ async def audit_export(
     from_: Annotated[int, Query(alias="from", ge=1, le=2**62)] = 1,
     to: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    tenant: Annotated[str | None, Query(max_length=64, description="admin: the chain to export")] = None,
+    tenant: Annotated[
+        str | None, Query(pattern=CHAIN_PATTERN, description="admin: the chain to export")
+    ] = None,
 ) -> StreamingResponse:
     chain = _audit_chain(principal, tenant)
     if chain is None:
@@ -405,11 +414,11 @@ async def list_violations(
 async def decision_report(
     request: Request,
     principal: Reader,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: Annotated[datetime | None, Query()] = None,
+    from_: Annotated[Instant | None, Query(alias="from")] = None,
+    to: Annotated[Instant | None, Query()] = None,
 ) -> s.DecisionReport:
-    end = _aware(to) or datetime.now(UTC)
-    start = _aware(from_) or end - timedelta(days=7)
+    end = to or datetime.now(UTC)
+    start = from_ or end - timedelta(days=7)
     if start >= end:
         raise ProblemError(
             422, "`from` must be before `to`", errors=[{"field": "from", "message": "after to"}]
@@ -418,11 +427,3 @@ async def decision_report(
     async with request.app.state.runtime.sessions() as session:
         report = await repo.denial_report(session, tenant, start, end)
     return s.DecisionReport(start=start, end=end, **report)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ProblemError(
-            422, "times need an offset (RFC 3339)", errors=[{"field": "from/to", "message": "no offset"}]
-        )
-    return value

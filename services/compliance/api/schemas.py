@@ -6,9 +6,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from common.contracts.contact import Purpose
+from common.fields import Instant
 
 
 class EvaluateRequest(BaseModel):
@@ -17,7 +18,7 @@ class EvaluateRequest(BaseModel):
     account_id: uuid.UUID
     channel: Literal["voice_call", "sms", "email", "push", "letter", "visit"]
     recipient: Literal["debtor", "third_party"] = "debtor"
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     autodialed: bool = False
     prerecorded: bool = False
     purpose: Purpose = "collection"

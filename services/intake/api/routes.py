@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from common.auth import Principal, Role, ensure_tenant, require_roles
+from common.access import Can, allow
+from common.auth import Principal, ensure_tenant
 from common.db import unit_of_work
-from common.pagination import decode_cursor, encode_cursor
+from common.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from common.problems import ProblemError
 from intake import handlers, repository
 from intake.api import schemas as s
@@ -21,8 +21,8 @@ from intake.api.views import AccountPage, AccountView, account_view
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 
-Poster = Annotated[Principal, Depends(require_roles(Role.LENDER))]
-Reader = Annotated[Principal, Depends(require_roles(Role.LENDER, Role.OPS, Role.COMPLIANCE))]
+Poster = Annotated[Principal, Depends(allow(Can.POST_EVENTS))]
+Reader = Annotated[Principal, Depends(allow(Can.READ_OWN_ACCOUNTS, Can.READ_TENANT))]
 
 NDJSON = ("application/x-ndjson", "application/jsonl", "application/ndjson")
 MAX_BATCH_LINES = 10_000
@@ -149,23 +149,6 @@ async def get_account(account_id: uuid.UUID, request: Request, principal: Reader
     return account_view(row, runtime.cipher, now=runtime.clock.now())
 
 
-def _cursor_position(position: list[Any] | None) -> tuple[datetime, uuid.UUID] | None:
-    """A decoded cursor as (placed_at, account_id); a forged or corrupted one is a 400, not a 500."""
-    if position is None:
-        return None
-    try:
-        placed_at, account_id = datetime.fromisoformat(position[0]), uuid.UUID(position[1])
-        if placed_at.tzinfo is None:
-            raise ValueError("a cursor time always has an offset")
-    except (TypeError, ValueError, AttributeError):
-        raise ProblemError(
-            400,
-            "the cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "invalid cursor"}],
-        ) from None
-    return placed_at, account_id
-
-
 @router.get(
     "/accounts", summary="Accounts of the caller's tenant, oldest placement first", response_model=AccountPage
 )
@@ -177,7 +160,7 @@ async def list_accounts(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AccountPage:
     runtime = request.app.state.runtime
-    after = _cursor_position(decode_cursor(cursor, size=2))
+    after = decode_cursor(cursor, TIME_AND_ID)
     async with runtime.sessions() as session:
         keys = await repository.account_page(
             session, principal.tenant, external_account_id=external_account_id, after=after, limit=limit + 1

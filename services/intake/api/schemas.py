@@ -6,15 +6,15 @@ this, in `intake.domain.validation`, so every bad field of a line is reported in
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-# PostgreSQL text cannot hold NUL, and no identifier of ours needs control characters.
-NO_NUL = r"^[^\x00]*$"
+from common import fields
+
+# No identifier of ours needs control characters; free text only refuses NUL (PostgreSQL cannot hold it).
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
-Text = Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL)]
+Text = Annotated[fields.Text, Field(min_length=1, max_length=512)]
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_CONTROL)]
 
 
@@ -35,7 +35,7 @@ class ItemizationIn(_Strict):
     """How the debt is itemized in a US validation notice (12 CFR 1006.34(c)(2)(vi)-(viii)): the
     amount on the itemization date and what changed since; they must add up to amount_due_minor."""
 
-    date: date
+    date: fields.Day
     reference: Literal["last_statement", "charge_off", "last_payment", "transaction", "judgment"]
     amount_minor: StrictInt
     interest_minor: StrictInt = 0
@@ -49,14 +49,14 @@ class AccountIn(AccountRef):
     currency: Annotated[str, plain(3, 3)]
     amount_due_minor: StrictInt
     principal_minor: StrictInt | None = None
-    due_date: date
+    due_date: fields.Day
     jurisdiction: Annotated[str, plain(5, 2)]
     itemization: ItemizationIn | None = None
 
 
 class AccountChangeIn(AccountRef):
     amount_due_minor: StrictInt | None = None
-    due_date: date | None = None
+    due_date: fields.Day | None = None
 
     @model_validator(mode="after")
     def _something_changes(self) -> AccountChangeIn:
@@ -116,12 +116,12 @@ class ThirdPartyIn(_Strict):
 
 class PaymentIn(_Strict):
     amount_minor: StrictInt
-    paid_at: AwareDatetime
+    paid_at: fields.Instant
     reference: Ident | None = None
 
 
 class DisputeOpenIn(_Strict):
-    received_at: AwareDatetime
+    received_at: fields.Instant
     written: StrictBool
     reason: Text | None = None
 
@@ -131,7 +131,7 @@ class DisputeResolveIn(_Strict):
 
 
 class CeaseIn(_Strict):
-    received_at: AwareDatetime
+    received_at: fields.Instant
     written: StrictBool
 
 
@@ -180,7 +180,7 @@ class ContactReportIn(_Strict):
         "conversation",
         "wrong_number",
     ]
-    at: AwareDatetime
+    at: fields.Instant
     by: Literal["lender", "agency"]
     phone: Annotated[str, plain(32, 3)] | None = None
     email: Annotated[str, plain(254, 3)] | None = None
@@ -189,7 +189,7 @@ class ContactReportIn(_Strict):
 
 class _Event(_Strict):
     event_id: Ident
-    occurred_at: AwareDatetime
+    occurred_at: fields.Instant
     account: AccountRef
 
 

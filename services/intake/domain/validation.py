@@ -10,11 +10,13 @@ import re
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+from common.fields import CLOCK_SKEW
 
 
 class FieldError(ValueError):
@@ -294,13 +296,63 @@ def validate_timezone(raw: str, *, field: str) -> str:
     return name
 
 
+# How far from today a due date may lie: no consumer debt we collect is older than 50 years, and
+# a rescheduled one is not pushed out by more than 10.
+DUE_DATE_YEARS_BACK = 50
+DUE_DATE_YEARS_AHEAD = 10
+
+
+def years_from(day: date, years: int) -> date:
+    """`day` moved by whole years (29 February becomes the 28th in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def validate_due_date_for_placement(due: date, *, today: date, field: str) -> date:
-    """A placed account is already overdue: its due date cannot be after `today`."""
+    """A placed account is already overdue: its due date cannot be after `today`, nor more than
+    50 years before it."""
     if isinstance(due, datetime) or not isinstance(due, date):
         raise FieldError(field, "must be a date")
     if due > today:
         raise FieldError(field, "must not be in the future for a placement")
+    earliest = years_from(today, -DUE_DATE_YEARS_BACK)
+    if due < earliest:
+        raise FieldError(field, _too_old(earliest))
     return due
+
+
+def validate_due_date_change(due: date, *, today: date, field: str) -> date:
+    """A changed due date (a rescheduled debt) lies between 50 years ago and 10 years ahead."""
+    earliest, latest = years_from(today, -DUE_DATE_YEARS_BACK), years_from(today, DUE_DATE_YEARS_AHEAD)
+    if not earliest <= due <= latest:
+        raise FieldError(
+            field,
+            f"must be between {earliest} and {latest} "
+            f"(at most {DUE_DATE_YEARS_BACK} years ago, {DUE_DATE_YEARS_AHEAD} years ahead)",
+        )
+    return due
+
+
+def validate_happened_at(at: datetime, *, now: datetime, field: str) -> datetime:
+    """When something happened (the event, a payment, a dispute received): not ahead of `now` by
+    more than 5 minutes of clock skew, nor more than 50 years ago."""
+    if at > now + CLOCK_SKEW:
+        clock = now.astimezone(UTC)
+        raise FieldError(
+            field,
+            "must not be in the future "
+            f"({CLOCK_SKEW.seconds // 60} minutes of clock skew allowed; now {clock:%Y-%m-%dT%H:%MZ})",
+        )
+    earliest = years_from(now.date(), -DUE_DATE_YEARS_BACK)
+    if at.date() < earliest:
+        raise FieldError(field, _too_old(earliest))
+    return at
+
+
+def _too_old(earliest: date) -> str:
+    return f"must not be more than {DUE_DATE_YEARS_BACK} years ago ({earliest} or later)"
 
 
 _HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00")

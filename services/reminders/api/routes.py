@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import asyncio
+import time
 import uuid
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -14,22 +15,35 @@ from pydantic import ValidationError
 
 import common.contracts.contact as k
 import common.contracts.intake as c
-from common.auth import Principal, Role, ensure_tenant, get_principal, require_roles
+from common.access import Can, allow, may
+from common.auth import Principal, Role, ensure_tenant
 from common.crypto import mask_phone
 from common.db import unit_of_work
+from common.fields import CLOCK_SKEW
 from common.problems import ProblemError, field_errors
 from reminders import promises
 from reminders import repository as repo
 from reminders.api import schemas as s
-from reminders.domain.strategy import Fallback, Step, Strategy, load_default
+from reminders.api.webhooks import Webhook, answer_no_sooner
+from reminders.domain.strategy import (
+    MAX_STRATEGY_TEXT_CHARS,
+    Fallback,
+    Step,
+    Strategy,
+    load_default,
+    text_chars,
+)
 from reminders.outgoing import publish
 from reminders.templates import check_template
 
 router = APIRouter(prefix="/v1", tags=["reminders"])
 
-Ops = Annotated[Principal, Depends(require_roles(Role.OPS))]
-Agent = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS))]
-Reader = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS, Role.COMPLIANCE))]
+Strategist = Annotated[Principal, Depends(allow(Can.STRATEGIES))]
+StrategyReader = Annotated[Principal, Depends(allow(Can.STRATEGIES, Can.READ_TENANT))]
+Agent = Annotated[Principal, Depends(allow(Can.WORK_CALLS))]
+# what an agent works with, and what ops and compliance read everywhere in the tenant
+WorkReader = Annotated[Principal, Depends(allow(Can.WORK_CALLS, Can.READ_TENANT))]
+Reader = Annotated[Principal, Depends(allow(Can.READ_TENANT))]
 
 # Replies that opt a number out of SMS at once (TCPA keywords, CN carriers' 退订/TD/T).
 STOP_WORDS = frozenset(
@@ -49,6 +63,10 @@ STOP_WORDS = frozenset(
     }
 )
 MESSAGE_CHANNELS = ("sms", "email", "push")
+# A promise is due within a year (a longer arrangement is a plan), a plan's installments within ten:
+# an active promise pauses the ladder until its date, so a date far ahead would pause it for good.
+PROMISE_HORIZON = timedelta(days=366)
+PLAN_HORIZON = timedelta(days=3653)
 
 
 async def _account(request: Request, principal: Principal, account_id: uuid.UUID) -> Any:
@@ -71,7 +89,7 @@ async def _account(request: Request, principal: Principal, account_id: uuid.UUID
 async def put_strategy(
     name: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
     request: Request,
-    principal: Ops,
+    principal: Strategist,
     document: Annotated[dict[str, Any], Body()],
 ) -> s.StrategyOut:
     try:
@@ -80,15 +98,18 @@ async def put_strategy(
         raise ProblemError(
             422, "the strategy did not validate", errors=field_errors(exc.errors(include_url=False))
         ) from None
-    unknown = [
-        {"field": f"{path}.{part}.{lang}", "message": problem}
-        for path, message in _messages(strategy)
-        for part, texts in (("templates", message.templates), ("subject", message.subject))
-        for lang, body in (texts or {}).items()
-        for problem in check_template(body)
-    ]
-    if unknown:
-        raise ProblemError(422, "templates use unknown variables or bad syntax", errors=unknown)
+    chars = text_chars(strategy)
+    if chars > MAX_STRATEGY_TEXT_CHARS:
+        too_long = f"templates and subjects add up to {chars} characters; at most {MAX_STRATEGY_TEXT_CHARS}"
+        raise ProblemError(422, too_long, errors=[{"field": "body", "message": too_long}])
+    # Up to MAX_STRATEGY_TEXT_CHARS of templates to parse: not on the loop every tenant shares.
+    problems = await asyncio.to_thread(_template_problems, strategy)
+    if problems:
+        raise ProblemError(
+            422,
+            "templates use unknown variables, bad syntax or what mail-merge templates may not contain",
+            errors=problems,
+        )
     findings = await _lint(request, strategy)
     if findings:
         raise ProblemError(
@@ -97,6 +118,17 @@ async def put_strategy(
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         version = await repo.save_strategy(session, principal.tenant, name, strategy.model_dump(mode="json"))
     return s.StrategyOut(name=name, version=version, document=strategy.model_dump(mode="json"))
+
+
+def _template_problems(strategy: Strategy) -> list[dict[str, str]]:
+    """What `check_template` finds in each template and subject, by its field (path and language)."""
+    return [
+        {"field": f"{path}.{part}.{lang}", "message": problem}
+        for path, message in _messages(strategy)
+        for part, texts in (("templates", message.templates), ("subject", message.subject))
+        for lang, body in (texts or {}).items()
+        for problem in check_template(body)
+    ]
 
 
 def _messages(strategy: Strategy) -> list[tuple[str, Step | Fallback]]:
@@ -160,7 +192,7 @@ async def _lint(request: Request, strategy: Strategy) -> list[dict[str, str]]:
 async def get_strategy(
     name: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
     request: Request,
-    principal: Reader,
+    principal: StrategyReader,
 ) -> s.StrategyOut:
     if name.startswith("builtin-"):
         try:
@@ -220,7 +252,7 @@ async def account_reminders(account_id: uuid.UUID, request: Request, principal: 
 )
 async def list_call_tasks(
     request: Request,
-    principal: Agent,
+    principal: WorkReader,
     agent_id: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00-\x1f]*$")] = None,
 ) -> s.CallTasksOut:
     if principal.role == Role.AGENT:
@@ -229,7 +261,7 @@ async def list_call_tasks(
         agent_id = principal.sub
     runtime = request.app.state.runtime
     async with unit_of_work(runtime.sessions) as session:
-        if agent_id is not None:
+        if agent_id is not None and may(principal.role, frozenset({Can.WORK_CALLS})):
             await repo.assign_call_tasks(session, principal.tenant, agent_id, up_to=20)
         tasks = await repo.call_tasks_of(session, principal.tenant, agent_id)
         items = []
@@ -267,6 +299,14 @@ async def call_outcome(
     task_id: uuid.UUID, body: s.CallOutcomeIn, request: Request, principal: Agent
 ) -> s.Recorded:
     runtime = request.app.state.runtime
+    now = runtime.clock.now()
+    problems = _happened(body.at, now, "at")
+    if body.promise is not None:
+        problems += _due(body.promise.due_date, now, PROMISE_HORIZON, "promise.due_date")
+    if problems:
+        raise ProblemError(
+            422, "the call outcome did not validate", title="Validation failed", errors=problems
+        )
     async with unit_of_work(runtime.sessions) as session:
         task = await repo.call_task(session, task_id, lock=True)
         if task is None:
@@ -314,10 +354,17 @@ async def call_outcome(
     status_code=201,
 )
 async def log_contact(body: s.ContactIn, request: Request, principal: Agent) -> s.Recorded:
+    if principal.role == Role.AGENT and body.agent_id not in (None, principal.sub):
+        raise ProblemError(
+            403,
+            "an agent logs contacts in their own name",
+            errors=[{"field": "agent_id", "message": f"must be {principal.sub} or left out"}],
+        )
     account = await _account(request, principal, body.account_id)
-    problems = _contact_problems(body, account)
+    now = request.app.state.runtime.clock.now()
+    problems = _happened(body.at, now, "at") + _contact_problems(body, account)
     if problems:
-        raise ProblemError(422, "the contact does not name whom it reached", errors=problems)
+        raise ProblemError(422, "the contact did not validate", title="Validation failed", errors=problems)
     attempt_id = f"manual:{uuid.uuid4()}"
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         await publish(
@@ -384,6 +431,24 @@ def _contact_problems(body: s.ContactIn, account: Any) -> list[dict[str, str]]:
     return problems
 
 
+def _happened(at: datetime, now: datetime, field: str) -> list[dict[str, str]]:
+    """A field error when `at`, the time something happened, is ahead of our clock beyond its skew:
+    it would count in the compliance ledger's windows before it happened."""
+    if at <= now + CLOCK_SKEW:
+        return []
+    return [
+        {"field": field, "message": f"in the future (our clock says {now.isoformat(timespec='seconds')})"}
+    ]
+
+
+def _due(day: date, now: datetime, horizon: timedelta, field: str) -> list[dict[str, str]]:
+    """A field error unless `day` is today or later and within `horizon` of today."""
+    today = now.date()
+    if today <= day <= today + horizon:
+        return []
+    return [{"field": field, "message": f"must be between today ({today}) and {today + horizon}"}]
+
+
 # --- promises and plans ---------------------------------------------------------------------------
 
 
@@ -391,10 +456,9 @@ def _contact_problems(body: s.ContactIn, account: Any) -> list[dict[str, str]]:
 async def create_promise(body: s.PromiseIn, request: Request, principal: Agent) -> s.PromiseOut:
     account = await _account(request, principal, body.account_id)
     runtime = request.app.state.runtime
-    if body.due_date < runtime.clock.now().date():
-        raise ProblemError(
-            422, "a promise is for today or later", errors=[{"field": "due_date", "message": "in the past"}]
-        )
+    problems = _due(body.due_date, runtime.clock.now(), PROMISE_HORIZON, "due_date")
+    if problems:
+        raise ProblemError(422, "a promise is for today or later, within a year", errors=problems)
     async with unit_of_work(runtime.sessions) as session:
         promise_id = await promises.make_promise(
             session,
@@ -426,7 +490,7 @@ def _promise_out(p: Any) -> s.PromiseOut:
 @router.get(
     "/accounts/{account_id}/promises", summary="The account's promises", response_model=list[s.PromiseOut]
 )
-async def list_promises(account_id: uuid.UUID, request: Request, principal: Reader) -> list[s.PromiseOut]:
+async def list_promises(account_id: uuid.UUID, request: Request, principal: WorkReader) -> list[s.PromiseOut]:
     await _account(request, principal, account_id)
     async with request.app.state.runtime.sessions() as session:
         return [_promise_out(p) for p in await repo.promises_of(session, account_id)]
@@ -443,6 +507,14 @@ async def create_plan(body: s.PlanIn, request: Request, principal: Agent) -> s.P
             errors=[{"field": "installments", "message": "dates out of order or repeated"}],
         )
     runtime = request.app.state.runtime
+    now = runtime.clock.now()
+    problems = [
+        problem
+        for i, installment in enumerate(body.installments)
+        for problem in _due(installment.due_date, now, PLAN_HORIZON, f"installments.{i}.due_date")
+    ]
+    if problems:
+        raise ProblemError(422, "installments are due from today on, within ten years", errors=problems)
     async with unit_of_work(runtime.sessions) as session:
         plan_id = await promises.make_plan(
             session,
@@ -467,7 +539,7 @@ def _plan_out(p: Any) -> s.PlanOut:
 @router.get(
     "/accounts/{account_id}/plans", summary="The account's repayment plans", response_model=list[s.PlanOut]
 )
-async def list_plans(account_id: uuid.UUID, request: Request, principal: Reader) -> list[s.PlanOut]:
+async def list_plans(account_id: uuid.UUID, request: Request, principal: WorkReader) -> list[s.PlanOut]:
     await _account(request, principal, account_id)
     async with request.app.state.runtime.sessions() as session:
         return [_plan_out(p) for p in await repo.plans_of(session, account_id)]
@@ -476,32 +548,14 @@ async def list_plans(account_id: uuid.UUID, request: Request, principal: Reader)
 # --- provider webhooks ----------------------------------------------------------------------------
 
 
-async def webhook_caller(request: Request) -> Principal | None:
-    """Ops token, or the provider's HMAC-SHA256 signature of the raw body (X-Signature: sha256=<hex>)."""
-    secret = request.app.state.settings.webhook_secret
-    signature = request.headers.get("x-signature")
-    if signature and secret is not None:
-        expected = hmac.new(
-            secret.get_secret_value().encode(), await request.body(), hashlib.sha256
-        ).hexdigest()
-        if hmac.compare_digest(signature.removeprefix("sha256="), expected):
-            return None
-        raise ProblemError(401, "the webhook signature does not match")
-    principal = await get_principal(request)
-    if principal.role not in (Role.OPS, Role.ADMIN):
-        raise ProblemError(403, f"role {principal.role.value!r} may not call provider webhooks")
-    return principal
-
-
-Webhook = Annotated[Principal | None, Depends(webhook_caller)]
-
-
 @router.post(
     "/inbound/sms",
     summary="An SMS reply; STOP and its equivalents opt the number out at once",
+    description="Answers the same, in about the same time, whether or not the sender is known.",
     response_model=s.InboundOut,
 )
 async def inbound_sms(body: s.InboundSmsIn, request: Request, caller: Webhook) -> s.InboundOut:
+    started = time.monotonic()
     try:
         number = phonenumbers.parse(body.from_, None)
     except phonenumbers.NumberParseException:
@@ -510,6 +564,9 @@ async def inbound_sms(body: s.InboundSmsIn, request: Request, caller: Webhook) -
         ) from None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     runtime = request.app.state.runtime
+    problems = _happened(body.received_at, runtime.clock.now(), "received_at")
+    if problems:
+        raise ProblemError(422, "the reply cannot have been received yet", errors=problems)
     point_id = runtime.cipher.lookup_hash(e164, purpose="phone")
     keyword = body.text.strip().lower()
     stop = keyword in STOP_WORDS
@@ -517,42 +574,43 @@ async def inbound_sms(body: s.InboundSmsIn, request: Request, caller: Webhook) -
         points = await repo.accounts_by_contact_point(session, point_id)
         if caller is not None:
             points = [p for p in points if caller.can_access_tenant(p.tenant)]
-        await repo.insert_inbound(
-            session,
-            message_id=uuid.uuid4(),
-            contact_point_id=point_id,
-            account_id=points[0].account_id if points else None,
-            text_sealed=runtime.cipher.encrypt(body.text, context="reminders.inbound_text"),
-            keyword=keyword if stop else None,
-            received_at=body.received_at,
-        )
-        if not points:
-            return s.InboundOut(status="unknown_sender", accounts=0)
-        if not stop:
-            return s.InboundOut(status="kept", accounts=len(points))
-        for p in points:
-            account = await repo.account(session, p.account_id, lock=True)
-            await repo.update_account(
-                session, p.account_id, opted_out=sorted(set(account.opted_out) | {"sms"})
-            )
-            await repo.cancel_pending(
-                session, [p.account_id], reason="the borrower replied STOP", channels=["sms"]
-            )
-            await publish(
+        if points:  # a stranger's text is not ours to keep, and a probe must leave no trace
+            await repo.insert_inbound(
                 session,
-                k.OptOutReceived(
-                    account_id=str(p.account_id),
-                    borrower_id=str(p.borrower_id),
-                    channel="sms",
-                    contact_point_id=point_id,
-                    keyword=keyword,
-                    received_at=body.received_at,
-                ),
-                tenant=p.tenant,
-                borrower_id=p.borrower_id,
-                account_id=p.account_id,
+                message_id=uuid.uuid4(),
+                contact_point_id=point_id,
+                account_id=points[0].account_id,
+                text_sealed=runtime.cipher.encrypt(body.text, context="reminders.inbound_text"),
+                keyword=keyword if stop else None,
+                received_at=body.received_at,
             )
-    return s.InboundOut(status="opted_out", accounts=len(points))
+        if stop:
+            for p in points:
+                account = await repo.account(session, p.account_id, lock=True)
+                await repo.update_account(
+                    session, p.account_id, opted_out=sorted(set(account.opted_out) | {"sms"})
+                )
+                await repo.cancel_pending(
+                    session, [p.account_id], reason="the borrower replied STOP", channels=["sms"]
+                )
+                await publish(
+                    session,
+                    k.OptOutReceived(
+                        account_id=str(p.account_id),
+                        borrower_id=str(p.borrower_id),
+                        channel="sms",
+                        contact_point_id=point_id,
+                        keyword=keyword,
+                        received_at=body.received_at,
+                    ),
+                    tenant=p.tenant,
+                    borrower_id=p.borrower_id,
+                    account_id=p.account_id,
+                )
+    # Masks hide only a few digits: an answer that told a borrower from a stranger, by its body or by
+    # how long it took, would let a caller find the rest. So every sender gets the same, no sooner.
+    await answer_no_sooner(started, request.app.state.settings.inbound_answer_floor_s)
+    return s.InboundOut(status="received")
 
 
 @router.post("/receipts/{provider}", summary="A provider's delivery receipt", response_model=s.Recorded)
@@ -562,11 +620,11 @@ async def receipt(
     request: Request,
     caller: Webhook,
 ) -> s.Recorded:
-    # A signed provider call may update any tenant's job; an ops token only its own tenant's.
+    # A signed provider call may update any tenant's job of its own; an ops token only its tenant's.
     tenant = None if caller is None or caller.role == Role.ADMIN else caller.tenant
     async with unit_of_work(request.app.state.runtime.sessions) as session:
         updated = await repo.record_receipt(
-            session, body.provider_message_id, status=body.status, tenant=tenant
+            session, provider, body.provider_message_id, status=body.status, tenant=tenant
         )
     if not updated:
         raise ProblemError(404, "no message with this provider_message_id")

@@ -6,7 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from common.fields import Day, Instant, Text
 
 Outcome = Literal[
     "delivered",
@@ -28,7 +30,7 @@ class _In(BaseModel):
 class PromiseIn(_In):
     account_id: uuid.UUID
     amount_minor: int = Field(gt=0, le=10**15)
-    due_date: date
+    due_date: Day
     source: Literal["call", "visit", "inbound", "ops"] = "ops"
 
 
@@ -44,7 +46,7 @@ class PromiseOut(BaseModel):
 
 
 class InstallmentIn(_In):
-    due_date: date
+    due_date: Day
     amount_minor: int = Field(gt=0, le=10**15)
 
 
@@ -97,12 +99,12 @@ class CallTasksOut(BaseModel):
 
 class PromiseInCall(_In):
     amount_minor: int = Field(gt=0, le=10**15)
-    due_date: date
+    due_date: Day
 
 
 class CallOutcomeIn(_In):
     outcome: Outcome
-    at: AwareDatetime
+    at: Instant
     promise: PromiseInCall | None = None
 
 
@@ -115,7 +117,7 @@ class ContactIn(_In):
     direction: Literal["outbound", "inbound"]
     recipient: Literal["debtor", "third_party"] = "debtor"
     outcome: Outcome
-    at: AwareDatetime
+    at: Instant
     agent_id: str | None = Field(default=None, max_length=128, pattern=r"^[^\x00-\x1f]*$")
     contact_point_id: HashId | None = Field(
         default=None,
@@ -138,21 +140,22 @@ class Recorded(BaseModel):
 class InboundSmsIn(_In):
     from_: str = Field(alias="from", min_length=3, max_length=32, pattern=r"^[^\x00-\x1f]*$")
     to: str = Field(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f]*$")
-    text: str = Field(max_length=2000)
-    received_at: AwareDatetime
+    text: Text = Field(max_length=2000)
+    received_at: Instant
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class InboundOut(BaseModel):
-    status: Literal["opted_out", "kept", "unknown_sender"]
-    accounts: int
+    """The same for every sender: what a reply did is seen on the accounts, not here."""
+
+    status: Literal["received"]
 
 
 class ReceiptIn(_In):
     provider_message_id: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]*$")
     status: Literal["delivered", "failed", "bounced"]
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class StrategyOut(BaseModel):

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from common.fields import Text
+
 DEFAULTS_DIR: Final = Path(__file__).resolve().parent.parent / "templates" / "defaults"
 DEFAULT_JURISDICTIONS: Final = ("CN", "GB", "US")
 FALLBACK_LANGUAGES: Final = ("en", "zh-CN")
@@ -32,8 +34,11 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]
 Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(?:CN|GB|US(?:-[A-Z]{2})?)$")]
 VariantName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 Dpd = Annotated[int, Field(strict=True, ge=0, le=3650)]
+MAX_TEMPLATE_CHARS: Final = 10_000
+# What a saved strategy's templates and subjects may add up to (`text_chars`): 25 times a default's.
+MAX_STRATEGY_TEXT_CHARS: Final = 100_000
 # Language tag -> text; a template is Jinja2 source, a subject is an e-mail subject or push title.
-Texts = dict[Language, Annotated[str, StringConstraints(min_length=1, max_length=10_000)]]
+Texts = dict[Language, Annotated[Text, StringConstraints(min_length=1, max_length=MAX_TEMPLATE_CHARS)]]
 
 _BLANK: Final = re.compile(r"^\s*$")
 
@@ -234,6 +239,14 @@ def _load_default(country: str) -> Strategy:
     if strategy.jurisdiction != country:
         raise StrategyError(f"{path.name} declares jurisdiction {strategy.jurisdiction!r}")
     return strategy
+
+
+def text_chars(strategy: Strategy) -> int:
+    """How many characters of templates and subjects `strategy` holds, variants and fallbacks too."""
+    steps = [*strategy.steps, *(step for variant in strategy.variants for step in variant.steps or [])]
+    carriers = [carrier for step in steps for carrier in (step, step.fallback) if carrier is not None]
+    texts = [text for c in carriers for text in [*(c.templates or {}).values(), *(c.subject or {}).values()]]
+    return sum(len(text) for text in texts)
 
 
 def assign_variant(strategy: Strategy, account_id: str) -> Variant:

@@ -11,10 +11,12 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from common.auth import Principal, Role, ensure_tenant, require_roles
+from common.access import Can, allow
+from common.auth import Principal, Role, ensure_tenant
 from common.contracts.visits import CTX_VISIT_NOTES
 from common.db import unit_of_work
-from common.pagination import decode_cursor, encode_cursor
+from common.fields import Day, Text
+from common.pagination import TIME_AND_ID, decode_cursor, encode_cursor
 from common.problems import ProblemError
 from visits import cases, planning, reports
 from visits import repository as repo
@@ -24,11 +26,14 @@ from visits.routing.svg import render_plan_svg
 
 router = APIRouter(prefix="/v1", tags=["visits"])
 
-Ops = Annotated[Principal, Depends(require_roles(Role.OPS))]
-Agent = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS))]
-Reader = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.OPS, Role.COMPLIANCE))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.OPS, Role.COMPLIANCE))]
+Ops = Annotated[Principal, Depends(allow(Can.FIELD_FORCE))]
+Agent = Annotated[Principal, Depends(allow(Can.WORK_VISITS))]
+Reader = Annotated[Principal, Depends(allow(Can.FIELD_FORCE, Can.WORK_VISITS, Can.READ_TENANT))]
+Analyst = Annotated[Principal, Depends(allow(Can.READ_TENANT))]
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# A visit is asked for, and a door promise made, at most a year ahead (a longer arrangement is a
+# plan, made in reminders): an active promise pauses the reminders ladder until its date.
+HORIZON = timedelta(days=366)
 
 
 def _runtime(request: Request) -> Any:
@@ -165,6 +170,9 @@ def visit_out(row: Any) -> s.VisitOut:
 )
 async def post_visit(body: s.VisitIn, request: Request, response: Response, principal: Ops) -> s.VisitOut:
     runtime = _runtime(request)
+    problems = _day_problems(body.date, latest=runtime.clock.now().date() + HORIZON, field="date")
+    if problems:
+        raise ProblemError(422, "a visit is asked for at most a year ahead", errors=problems)
     async with unit_of_work(runtime.sessions) as session:
         account = await repo.account(session, body.account_id)
         if account is None or not principal.can_access_tenant(account.tenant):
@@ -197,19 +205,13 @@ async def post_visit(body: s.VisitIn, request: Request, response: Response, prin
 async def list_visits(
     request: Request,
     principal: Reader,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    day: Annotated[date | None, Query(alias="date")] = None,
-    crew_id: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[Text | None, Query(max_length=32)] = None,
+    day: Annotated[Day | None, Query(alias="date")] = None,
+    crew_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> s.VisitPage:
-    position = decode_cursor(cursor, size=2)
-    after = None
-    if position is not None:
-        try:
-            after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
-        except (TypeError, ValueError):
-            raise ProblemError(400, "the cursor is not one this API gave out") from None
+    after = decode_cursor(cursor, TIME_AND_ID)
     async with _runtime(request).sessions() as session:
         rows = await repo.list_visits(
             session, principal.tenant, state=state, day=day, crew_id=crew_id, after=after, limit=limit + 1
@@ -218,6 +220,16 @@ async def list_visits(
     rows = rows[:limit]
     next_cursor = encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].visit_id)]) if more else None
     return s.VisitPage(items=[visit_out(r) for r in rows], next_cursor=next_cursor)
+
+
+def _day_problems(
+    day: date | None, *, latest: date, earliest: date | None = None, field: str
+) -> list[dict[str, str]]:
+    """A field error when `day` falls outside `earliest`..`latest`."""
+    if day is None or ((earliest is None or earliest <= day) and day <= latest):
+        return []
+    span = f"between {earliest} and {latest}" if earliest else f"{latest} or earlier"
+    return [{"field": field, "message": f"must be {span}"}]
 
 
 async def _visit(
@@ -281,6 +293,13 @@ async def check_in(visit_id: uuid.UUID, body: s.CheckInIn, request: Request, pri
 @router.post("/visits/{visit_id}/outcome", summary="What happened at the door", response_model=s.VisitOut)
 async def outcome(visit_id: uuid.UUID, body: s.OutcomeIn, request: Request, principal: Agent) -> s.VisitOut:
     runtime = _runtime(request)
+    if body.promise is not None:
+        today = runtime.clock.now().date()
+        problems = _day_problems(
+            body.promise.due_date, earliest=today, latest=today + HORIZON, field="promise.due_date"
+        )
+        if problems:
+            raise ProblemError(422, "a door promise is for today or later, within a year", errors=problems)
     fingerprint = hashlib.sha256(
         orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
@@ -384,7 +403,7 @@ async def _plan(
     response_model=s.PlanOut,
 )
 async def get_plan(
-    crew_id: Id, day: Annotated[date, Query(alias="date")], request: Request, principal: Reader
+    crew_id: Id, day: Annotated[Day, Query(alias="date")], request: Request, principal: Reader
 ) -> s.PlanOut:
     plan, _ = await _plan(request, principal, crew_id, day)
     return plan
@@ -392,7 +411,7 @@ async def get_plan(
 
 @router.get("/crews/{crew_id}/plan.svg", summary="A picture of a crew's day plan", response_class=Response)
 async def get_plan_svg(
-    crew_id: Id, day: Annotated[date, Query(alias="date")], request: Request, principal: Reader
+    crew_id: Id, day: Annotated[Day, Query(alias="date")], request: Request, principal: Reader
 ) -> Response:
     plan, extra = await _plan(request, principal, crew_id, day)
 
@@ -437,8 +456,8 @@ async def get_plan_svg(
 async def visits_report(
     request: Request,
     principal: Analyst,
-    from_: Annotated[date, Query(alias="from")],
-    to: Annotated[date, Query()],
+    from_: Annotated[Day, Query(alias="from")],
+    to: Annotated[Day, Query()],
 ) -> dict[str, Any]:
     if to <= from_ or (to - from_).days > 366:
         raise ProblemError(

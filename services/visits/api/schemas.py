@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from common.fields import Day, Instant, Text
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# A day off is a weekday every week or one date: an error names the kind it was read as.
+DayOff = Annotated[
+    Annotated[Weekday, Tag("weekday")] | Annotated[Day, Tag("date")],
+    Discriminator(lambda v: "weekday" if isinstance(v, str) and v.isalpha() else "date"),
+]
 
 
 class _In(BaseModel):
@@ -46,13 +53,13 @@ class Shift(_In):
 
 
 class AgentIn(_In):
-    name: str = Field(min_length=1, max_length=200)
-    region: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
+    region: Text = Field(min_length=1, max_length=100)
     home: Position
     shift: Shift
-    languages: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=20)
+    languages: list[Annotated[Text, Field(max_length=16)]] = Field(default_factory=list, max_length=20)
     max_visits_per_day: int = Field(ge=1, le=100)
-    days_off: list[Weekday | date] = Field(default_factory=list, max_length=400)
+    days_off: list[DayOff] = Field(default_factory=list, max_length=400)
 
 
 class AgentOut(BaseModel):
@@ -86,8 +93,8 @@ class CrewOut(BaseModel):
 
 class VisitIn(_In):
     account_id: uuid.UUID
-    reason: str = Field(min_length=1, max_length=500)
-    date: dt.date | None = None
+    reason: Text = Field(min_length=1, max_length=500)
+    date: Day | None = None
 
 
 class VisitOut(BaseModel):
@@ -118,8 +125,8 @@ class VisitPage(BaseModel):
 
 
 class BuildIn(_In):
-    date: dt.date
-    region: str | None = Field(default=None, max_length=100)
+    date: Day
+    region: Text | None = Field(default=None, max_length=100)
 
 
 class BuildOut(BaseModel):
@@ -152,23 +159,23 @@ class PlanOut(BaseModel):
 
 class CheckInIn(_In):
     crew_id: Ident
-    at: AwareDatetime
+    at: Instant
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    recording_id: str | None = Field(default=None, min_length=1, max_length=200)
+    recording_id: Text | None = Field(default=None, min_length=1, max_length=200)
     id_shown: bool = False
 
 
 class PromiseIn(_In):
     amount_minor: int = Field(gt=0, le=10**15)
-    due_date: date
+    due_date: Day
 
 
 class ReceiptIn(_In):
     client_id: Ident  # the app's own id: a retry with it records the receipt once
     amount_minor: int = Field(gt=0, le=10**15)
     method: Literal["cash", "card"]
-    number: str = Field(min_length=1, max_length=64)
+    number: Text = Field(min_length=1, max_length=64)
 
 
 class EvidenceIn(_In):
@@ -181,7 +188,7 @@ class OutcomeIn(_In):
     entry_consent: bool = False
     promise: PromiseIn | None = None
     receipt: ReceiptIn | None = None
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: Text | None = Field(default=None, max_length=4000)
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
