@@ -90,9 +90,9 @@ async def test_a_valid_token_names_its_caller(stack: Stack, client: httpx.AsyncC
 @pytest.mark.parametrize("service", ALL)
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(Role.LENDER, 403), (Role.AGENT, 403), (Role.COMPLIANCE, 403), (Role.OPS, 200), (Role.ADMIN, 200)],
+    [(Role.LENDER, 403), (Role.AGENT, 403), (Role.COMPLIANCE, 403), (Role.OPS, 403), (Role.ADMIN, 200)],
 )
-async def test_outbox_state_is_for_ops_only(
+async def test_outbox_state_is_for_the_platforms_operator_only(
     stack: Stack, client: httpx.AsyncClient, service: str, role: Role, status: int
 ) -> None:
     response = await client.get(
@@ -108,4 +108,18 @@ async def test_outbox_state_is_for_ops_only(
 async def test_unknown_paths_answer_problem_json(stack: Stack, client: httpx.AsyncClient) -> None:
     response = await client.get(f"{stack.service_urls['intake']}/v1/nothing-here")
     assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("service", ["reminders", "visits", "compliance"])
+async def test_a_body_over_the_services_limit_is_413_not_422(
+    stack: Stack, client: httpx.AsyncClient, service: str
+) -> None:
+    # Once, reminders and compliance read a 16 MiB body whole and answered 422.
+    response = await client.put(
+        f"{stack.service_urls[service]}/v1/strategies/big",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={**stack.headers(tenant="t1", role=Role.OPS), "content-type": "application/json"},
+    )
+    assert response.status_code == 413, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

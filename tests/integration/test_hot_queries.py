@@ -226,7 +226,9 @@ async def test_reminders_hot_queries_use_indexes(stack: Stack, db: AsyncConnecti
             "job": lambda s: repo.job(s, job_id, lock=True),
             "update_job": lambda s: repo.update_job(s, job_id, state="sent"),
             "cancel_pending": lambda s: repo.cancel_pending(s, accounts, reason="paid"),
-            "record_receipt": lambda s: repo.record_receipt(s, "pm12", status="delivered", tenant="t1"),
+            "record_receipt": lambda s: repo.record_receipt(
+                s, "primary", "pm12", status="delivered", tenant="t1"
+            ),
             "account": lambda s: repo.account(s, accounts[0], lock=True),
             "accounts_by_id": lambda s: repo.accounts_by_id(s, set(accounts)),
             "accounts_of_borrower": lambda s: repo.accounts_of_borrower(s, uid("b", 3)),

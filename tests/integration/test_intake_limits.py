@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 async def limited(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     layout = stack.layout
     settings = IntakeSettings(
+        environment="dev",
         database_url=layout.role_url("intake"),
         kafka_bootstrap=stack.kafka_bootstrap,
         jwt_public_key_file=layout.jwt_public_key,

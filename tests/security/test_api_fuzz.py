@@ -14,7 +14,7 @@ from common.auth import Role
 from common.devstack.layout import SERVICES
 from common.testing.stack import Stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
 
 def _schemathesis() -> str:

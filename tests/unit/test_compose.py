@@ -158,7 +158,23 @@ class TestAppContainers:
         assert env[f"{prefix}_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert env[f"{prefix}_JWT_PUBLIC_KEY_FILE"] == "/keys/jwt_ed25519.pub.pem"
         assert env[f"{prefix}_FIELD_KEYS_FILE"] == "/keys/field_keys.json"
-        assert "./.devstack/keys:/keys:ro" in services[name]["volumes"]
+
+    @pytest.mark.parametrize("name", APP_PORTS)
+    def test_a_service_gets_the_keys_it_verifies_and_decrypts_with_never_the_token_signing_key(
+        self, services: dict[str, dict[str, Any]], name: str
+    ) -> None:
+        mounted = {volume.split(":")[0] for volume in services[name]["volumes"]}
+        expected = {"./.devstack/keys/jwt_ed25519.pub.pem", "./.devstack/keys/field_keys.json"}
+        if name == "compliance":  # it signs audit checkpoints, with a key of its own
+            expected.add("./.devstack/keys/audit/jwt_ed25519.pem")
+            assert (
+                environment(services[name])["COMPLIANCE_AUDIT_SIGNING_KEY_FILE"]
+                == "/keys/audit/jwt_ed25519.pem"
+            )
+        if name == "reminders":  # it verifies the providers' webhook signatures
+            expected.add("./.devstack/keys/webhook_secrets.json")
+        assert mounted == expected
+        assert all(volume.endswith(":ro") for volume in services[name]["volumes"])
 
     @pytest.mark.parametrize("name", ["migrate", "sandbox", *APP_PORTS])
     def test_built_from_the_repo_dockerfile(self, services: dict[str, dict[str, Any]], name: str) -> None:
@@ -179,3 +195,17 @@ class TestImageRecipe:
     def test_dockerignore_keeps_local_state_out(self) -> None:
         ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
         assert {".venv", ".devstack", ".git"} <= set(ignored)
+
+
+class TestWebhookSecrets:
+    def test_reminders_and_the_sandbox_read_the_generated_secrets_and_compose_holds_none(
+        self, services: dict[str, dict[str, Any]]
+    ) -> None:
+        path = "/keys/webhook_secrets.json"
+        assert environment(services["reminders"])["REMINDERS_WEBHOOK_SECRETS_FILE"] == path
+        sandbox = command_text(services["sandbox"])
+        assert f"--webhook-secrets-file {path}" in sandbox
+        assert "--reminders-url http://reminders:8002" in sandbox
+        assert services["sandbox"]["volumes"] == [f"./.devstack/keys/webhook_secrets.json:{path}:ro"]
+        named = {k: v for s in services.values() for k, v in environment(s).items() if "SECRET" in k}
+        assert named and all(value.startswith("/keys/") for value in named.values())

@@ -17,7 +17,9 @@ PROBLEM_JSON = "application/problem+json"
 
 
 async def lint(desk: Desk, **body: Any) -> dict[str, Any]:
-    response = await desk.compliance.post("/v1/templates:lint", json=body, headers=desk.headers(Role.AGENT))
+    response = await desk.compliance.post(
+        "/v1/templates:lint", json=body, headers=desk.headers(Role.COMPLIANCE)
+    )
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found

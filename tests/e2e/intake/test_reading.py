@@ -169,8 +169,20 @@ def _cursor(position: object) -> str:
         _cursor(["2026-11-29T00:00:00+00:00", "not-a-uuid"]),
         _cursor(["2026-11-29T00:00:00", "8f0c1a4e-6f6e-4d0e-9a8e-2f1f6b1c8d7a"]),
         _cursor({"placed_at": "2026-11-29T00:00:00+00:00"}),
+        # A time that overflows when the database converts it to UTC.
+        _cursor(["0001-01-01T00:00:00+23:59", "8f0c1a4e-6f6e-4d0e-9a8e-2f1f6b1c8d7a"]),
     ],
-    ids=["not base64", "not json", "one part", "words", "numbers", "bad uuid", "naive time", "object"],
+    ids=[
+        "not base64",
+        "not json",
+        "one part",
+        "words",
+        "numbers",
+        "bad uuid",
+        "naive time",
+        "object",
+        "overflow",
+    ],
 )
 async def test_a_garbage_cursor_is_a_400_problem(lender: Lender, cursor: str) -> None:
     response = await lender.accounts(limit=2, cursor=cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +41,11 @@ def _drop(key: str) -> Callable[[Event], None]:
 
 
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()
+FIFTY_ONE_YEARS_AGO = (date.today() - timedelta(days=51 * 366)).isoformat()
+IN_A_DAY = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+# A time whose offset takes it before year 1 in UTC, and one after year 9999.
+BEFORE_YEAR_ONE = "0001-01-01T00:00:00+23:59"
+AFTER_YEAR_9999 = "9999-12-31T23:59:59-23:59"
 
 PLACEMENT_RULES: dict[str, tuple[Callable[[Event], None], str]] = {
     "phone too short for China": (_phone("+86123"), "borrower.phones.0.number"),
@@ -72,6 +77,16 @@ PLACEMENT_RULES: dict[str, tuple[Callable[[Event], None], str]] = {
     "unknown event type": (_top(type="account.exploded"), "type"),
     "missing event_id": (_drop("event_id"), "event_id"),
     "occurred_at without an offset": (_top(occurred_at="2026-11-29T08:00:00"), "occurred_at"),
+    # Dates a lender's feed got wrong: stored, they broke DPD, reports and the consent checks.
+    "due date in year 1": (_account(due_date="0001-01-01"), "account.due_date"),
+    "due date over 50 years ago": (_account(due_date=FIFTY_ONE_YEARS_AGO), "account.due_date"),
+    "occurred_at in year 9999": (_top(occurred_at="9999-12-31T23:59:59+00:00"), "occurred_at"),
+    "occurred_at a day ahead": (_top(occurred_at=IN_A_DAY), "occurred_at"),
+    "occurred_at before year 1 in UTC": (_top(occurred_at=BEFORE_YEAR_ONE), "occurred_at"),
+    "occurred_at after year 9999 in UTC": (_top(occurred_at=AFTER_YEAR_9999), "occurred_at"),
+    # PostgreSQL text cannot hold NUL.
+    "product with a NUL": (_account(product="consumer\u0000installment"), "account.product"),
+    "name with a NUL": (_borrower(name="张\u0000三"), "borrower.name"),
     # A US validation notice itemizes the debt: the parts must add up to what is owed now.
     "itemization that does not add up": (
         _account(
@@ -86,6 +101,10 @@ PLACEMENT_RULES: dict[str, tuple[Callable[[Event], None], str]] = {
     ),
     "itemization dated in the future": (
         _account(itemization={"date": TOMORROW, "reference": "last_statement", "amount_minor": 1_234_500}),
+        "account.itemization.date",
+    ),
+    "itemization dated in year 1": (
+        _account(itemization={"date": "0001-01-01", "reference": "charge_off", "amount_minor": 1_234_500}),
         "account.itemization.date",
     ),
     "itemization of an unknown kind of date": (
@@ -204,6 +223,23 @@ CHANGE_RULES: dict[str, tuple[Event, str]] = {
         {"payment": {"amount_minor": 5, "paid_at": "2026-11-29T08:00:00"}},
         "payment.paid_at",
     ),
+    "payment in year 9999": (
+        {"payment": {"amount_minor": 5, "paid_at": "9999-01-01T00:00:00Z"}},
+        "payment.paid_at",
+    ),
+    "payment a day ahead": ({"payment": {"amount_minor": 5, "paid_at": IN_A_DAY}}, "payment.paid_at"),
+    "payment before year 1 in UTC": (
+        {"payment": {"amount_minor": 5, "paid_at": BEFORE_YEAR_ONE}},
+        "payment.paid_at",
+    ),
+    "payment reported a day ahead": (
+        {"occurred_at": IN_A_DAY, "payment": {"amount_minor": 5, "paid_at": b.now_iso()}},
+        "occurred_at",
+    ),
+    "payment reference with a NUL": (
+        {"payment": {"amount_minor": 5, "paid_at": b.now_iso(), "reference": "R\u00001"}},
+        "payment.reference",
+    ),
 }
 
 
@@ -219,6 +255,91 @@ async def test_a_bad_payment_is_a_422_and_the_balance_stays(lender: Lender, rule
     assert response.status_code == 422, response.text
     assert field in error_fields(response), response.text
     assert (await lender.account(account_id))["paid_minor"] == 0
+
+
+@pytest.mark.parametrize(
+    "due_date",
+    ["0001-01-01", "9999-12-31", FIFTY_ONE_YEARS_AGO, (date.today() + timedelta(days=11 * 366)).isoformat()],
+    ids=["year 1", "year 9999", "51 years ago", "11 years ahead"],
+)
+async def test_a_due_date_moved_out_of_range_is_refused_and_the_account_keeps_its_own(
+    lender: Lender, due_date: str
+) -> None:
+    placement = b.account_placed()
+    account_id = await lender.accept(placement)
+    before = await lender.account(account_id)
+
+    response = await lender.post(
+        b.lender_event(
+            "account.updated",
+            placement["account"]["external_account_id"],
+            account={
+                "external_account_id": placement["account"]["external_account_id"],
+                "due_date": due_date,
+            },
+        )
+    )
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == {"account.due_date"}
+    after = await lender.account(account_id)
+    assert (after["due_date"], after["dpd"]) == (before["due_date"], before["dpd"])
+
+
+async def test_a_due_date_rescheduled_within_ten_years_is_accepted(lender: Lender) -> None:
+    placement = b.account_placed()
+    account_id = await lender.accept(placement)
+    later = (date.today() + timedelta(days=9 * 365)).isoformat()
+    ext = placement["account"]["external_account_id"]
+
+    await lender.accept(
+        b.lender_event("account.updated", ext, account={"external_account_id": ext, "due_date": later})
+    )
+
+    assert (await lender.account(account_id))["due_date"] == later
+
+
+@pytest.mark.parametrize(
+    ("type_", "fields", "field"),
+    [
+        ("dispute.opened", {"dispute": {"received_at": IN_A_DAY, "written": True}}, "dispute.received_at"),
+        (
+            "dispute.opened",
+            {"dispute": {"received_at": b.now_iso(), "written": True, "reason": "never\u0000borrowed"}},
+            "dispute.reason",
+        ),
+        (
+            "borrower.cease_requested",
+            {"cease": {"received_at": AFTER_YEAR_9999, "written": True}},
+            "cease.received_at",
+        ),
+        ("account.recalled", {"reason": "portfolio\u0000sold"}, "reason"),
+        (
+            "account.recalled",
+            {"reason": "portfolio sold", "occurred_at": "9999-12-31T00:00:00Z"},
+            "occurred_at",
+        ),
+    ],
+    ids=[
+        "dispute received tomorrow",
+        "dispute reason with a NUL",
+        "cease after year 9999",
+        "recall reason with a NUL",
+        "recall in year 9999",
+    ],
+)
+async def test_a_bad_time_or_text_in_a_change_is_refused_and_the_account_stays_as_it_was(
+    lender: Lender, type_: str, fields: Event, field: str
+) -> None:
+    placement = b.account_placed()
+    account_id = await lender.accept(placement)
+
+    response = await lender.post(b.lender_event(type_, placement["account"]["external_account_id"], **fields))
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == {field}
+    account = await lender.account(account_id)
+    assert (account["status"], account["holds"]) == ("open", [])
 
 
 async def test_changes_for_an_account_never_placed_are_rejected_naming_the_account(lender: Lender) -> None:

@@ -142,6 +142,19 @@ async def test_a_contact_log_is_validated_and_tenant_scoped(desk: Desk, other: D
     lender = await desk.http.reminders.post("/v1/contacts", json=good, headers=desk.headers(Role.LENDER))
     assert foreign.status_code == 404, foreign.text
     assert lender.status_code == 403, lender.text
+    # An agent logs in their own name; ops may log for any agent (a supervisor's correction).
+    impostor = await desk.http.reminders.post(
+        "/v1/contacts",
+        json={**good, "agent_id": "agent-bob"},
+        headers=desk.headers(Role.AGENT, sub="agent-ann"),
+    )
+    assert impostor.status_code == 403, impostor.text
+    assert [e["field"] for e in impostor.json()["errors"]] == ["agent_id"]
+    for headers in (desk.headers(Role.AGENT, sub="agent-bob"), desk.headers(Role.OPS)):
+        response = await desk.http.reminders.post(
+            "/v1/contacts", json={**good, "agent_id": "agent-bob"}, headers=headers
+        )
+        assert response.status_code == 201, response.text
 
 
 async def test_a_call_the_borrower_made_blocks_our_calls_for_seven_days(desk: Desk) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -19,8 +19,10 @@ from intake.domain.validation import (
     validate_cn_national_id,
     validate_country,
     validate_currency,
+    validate_due_date_change,
     validate_due_date_for_placement,
     validate_email,
+    validate_happened_at,
     validate_jurisdiction,
     validate_local_time,
     validate_timezone,
@@ -30,6 +32,7 @@ from intake.domain.validation import (
 pytestmark = pytest.mark.unit
 
 TODAY = date(2026, 11, 29)
+CST = timezone(timedelta(hours=8))
 FIELD = "borrower.x"
 
 
@@ -390,6 +393,67 @@ def test_placement_due_date_rejected(due: object, message: str) -> None:
     with pytest.raises(FieldError) as excinfo:
         validate_due_date_for_placement(due, today=TODAY, field=FIELD)  # type: ignore[arg-type]
     assert message in rejected(excinfo)
+
+
+def test_placement_due_date_at_most_fifty_years_ago() -> None:
+    assert validate_due_date_for_placement(date(1976, 11, 29), today=TODAY, field=FIELD) == date(1976, 11, 29)
+    with pytest.raises(FieldError) as excinfo:
+        validate_due_date_for_placement(date(1976, 11, 28), today=TODAY, field=FIELD)
+    assert rejected(excinfo) == "must not be more than 50 years ago (1976-11-29 or later)"
+
+
+@pytest.mark.parametrize("due", [date(1976, 11, 29), TODAY + timedelta(days=400), date(2036, 11, 29)])
+def test_a_changed_due_date_may_lie_fifty_years_back_to_ten_ahead(due: date) -> None:
+    assert validate_due_date_change(due, today=TODAY, field=FIELD) == due
+
+
+@pytest.mark.parametrize("due", [date(1, 1, 1), date(1976, 11, 28), date(2036, 11, 30), date(9999, 12, 31)])
+def test_a_changed_due_date_out_of_range_names_the_range(due: date) -> None:
+    with pytest.raises(FieldError) as excinfo:
+        validate_due_date_change(due, today=TODAY, field=FIELD)
+    assert (
+        rejected(excinfo)
+        == "must be between 1976-11-29 and 2036-11-29 (at most 50 years ago, 10 years ahead)"
+    )
+
+
+def test_a_due_date_fifty_years_before_a_leap_day_is_the_28th() -> None:
+    assert validate_due_date_change(date(1974, 2, 28), today=date(2024, 2, 29), field=FIELD) == date(
+        1974, 2, 28
+    )
+    with pytest.raises(FieldError):
+        validate_due_date_change(date(1974, 2, 27), today=date(2024, 2, 29), field=FIELD)
+
+
+NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        NOW,
+        NOW + timedelta(minutes=5),
+        NOW - timedelta(days=365 * 49),
+        datetime(2026, 11, 29, 16, 4, tzinfo=CST),
+    ],
+)
+def test_a_time_something_happened_may_run_five_minutes_ahead(at: datetime) -> None:
+    assert validate_happened_at(at, now=NOW, field=FIELD) == at
+
+
+def test_a_time_something_happened_in_the_future_is_refused_with_our_clock() -> None:
+    with pytest.raises(FieldError) as excinfo:
+        validate_happened_at(NOW + timedelta(minutes=5, seconds=1), now=NOW, field=FIELD)
+    assert (
+        rejected(excinfo)
+        == "must not be in the future (5 minutes of clock skew allowed; now 2026-11-29T08:00Z)"
+    )
+
+
+def test_a_time_something_happened_over_fifty_years_ago_is_refused() -> None:
+    with pytest.raises(FieldError) as excinfo:
+        validate_happened_at(datetime(1976, 11, 28, 23, 0, tzinfo=UTC), now=NOW, field=FIELD)
+    assert rejected(excinfo) == "must not be more than 50 years ago (1976-11-29 or later)"
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,7 @@ def test_the_notice_fills_the_model_form_from_the_account(cipher: FieldCipher) -
     notice = render_validation_notice(
         account(cipher, itemization=itemization, paid_minor=0),
         cipher=cipher,
-        settings=RemindersSettings(),
+        settings=RemindersSettings(environment="dev"),
         sent_on=date(2026, 6, 2),
         address_id=None,
     )
@@ -161,7 +161,7 @@ def test_spanish_where_the_borrower_prefers_it_english_otherwise(cipher: FieldCi
     spanish = render_validation_notice(
         account(cipher, language="es-MX"),
         cipher=cipher,
-        settings=RemindersSettings(),
+        settings=RemindersSettings(environment="dev"),
         sent_on=date(2026, 6, 2),
         address_id=None,
     )
@@ -174,7 +174,7 @@ def test_without_an_itemization_the_notice_itemizes_from_the_due_date(cipher: Fi
     notice = render_validation_notice(
         account(cipher, paid_minor=50_000),
         cipher=cipher,
-        settings=RemindersSettings(),
+        settings=RemindersSettings(environment="dev"),
         sent_on=date(2026, 6, 2),
         address_id=None,
     )

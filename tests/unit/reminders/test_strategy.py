@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from reminders.domain.strategy import (
+    MAX_STRATEGY_TEXT_CHARS,
+    MAX_TEMPLATE_CHARS,
     Step,
     Strategy,
     StrategyError,
@@ -25,6 +27,7 @@ from reminders.domain.strategy import (
     parse_strategy,
     spaced,
     steps_for,
+    text_chars,
 )
 
 pytestmark = pytest.mark.unit
@@ -150,6 +153,34 @@ class TestValidation:
             parse_strategy(document(steps=[SMS, {**EMAIL, "subject": None}]))
         [error] = refused.value.errors()
         assert error["loc"][:2] == ("steps", 1)
+
+    def test_a_template_holds_at_most_ten_thousand_characters(self) -> None:
+        longest = {**SMS, "templates": {"en": "x" * MAX_TEMPLATE_CHARS}}
+        too_long = {**SMS, "templates": {"en": "x" * (MAX_TEMPLATE_CHARS + 1)}}
+
+        parse_strategy(document(steps=[longest]))
+        with pytest.raises(
+            ValidationError, match=r"steps.0.templates.en\n  Value should have at most 10000 "
+        ):
+            parse_strategy(document(steps=[too_long]))
+
+    def test_text_chars_counts_every_template_and_subject_of_steps_fallbacks_and_variants(self) -> None:
+        with_fallback = {
+            **SMS,
+            "fallback": {"channel": "email", "subject": {"en": "S"}, "templates": {"en": "F"}},
+        }
+        challenger = {
+            "name": "challenger",
+            "weight": 20,
+            "steps": [{**SMS, "templates": {"en": "0123456789"}}],
+        }
+        strategy = parse_strategy(
+            document(steps=[with_fallback, EMAIL], variants=[{"name": "champion", "weight": 80}, challenger])
+        )
+
+        sms = len("Hi {{ amount }}") + len("您好 {{ amount }}")
+        assert text_chars(strategy) == sms + 1 + 1 + len("Reminder") + len("Please pay.") + 10
+        assert text_chars(load_default("CN")) < MAX_STRATEGY_TEXT_CHARS / 20
 
     def test_a_valid_challenger_override(self) -> None:
         challenger_steps = [
