@@ -71,6 +71,8 @@ def before_commit(session: AsyncSession, key: str, hook: BeforeCommit, *, order:
 
 
 def _refuse_unflushed(sync_session: Any) -> None:
+    if sync_session.in_nested_transaction():  # a savepoint released: the outer commit runs the hooks
+        return
     if sync_session.info.get("before_commit"):
         raise RuntimeError("commit with writes still buffered: commit through unit_of_work or a consumer")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from common.settings import BaseServiceSettings, is_dev_key
+from common.settings import BaseServiceSettings
 from common.webhooks import DEFAULT_TOLERANCE_S
 
 
@@ -50,9 +49,6 @@ class RemindersSettings(BaseServiceSettings):
     # the answer to any of its requests ends the wait, so a lag longer than this slows, never stalls.
     permit_wait_s: float = 300.0
 
-    @model_validator(mode="after")
-    def _refuse_dev_webhook_secrets(self) -> RemindersSettings:
-        path = self.webhook_secrets_file
-        if self.environment == "production" and path is not None and is_dev_key(path):
-            raise ValueError("webhook_secrets_file is the dev stack's generated secrets")
-        return self
+    def key_files(self) -> tuple[str, ...]:
+        # without them every provider callback is refused; production refuses the dev stack's
+        return (*super().key_files(), "webhook_secrets_file")

@@ -137,7 +137,7 @@ async def faults(stack: Stack, log: list[str]) -> None:
 
 
 async def test_the_book_survives_every_fault_exactly_once(
-    stack: Stack, pg: asyncpg.Pool, chaos: None
+    stack: Stack, pg: asyncpg.Pool, chaos: None, figures: list[str]
 ) -> None:
     tenant = f"faults-{uuid.uuid4().hex[:8]}"
     log: list[str] = []
@@ -203,4 +203,4 @@ async def test_the_book_survives_every_fault_exactly_once(
         "SELECT count(*) FROM compliance.violations WHERE account_id = ANY($1::uuid[])", accounts
     )
     assert violations == 0
-    print(f"faults: {ACCOUNTS} placements, {len(log)} faults injected: " + "; ".join(log))
+    figures.append(f"faults: {ACCOUNTS} placements, {len(log)} faults injected: " + "; ".join(log))

@@ -123,7 +123,9 @@ def bodies(a: dict[str, str]) -> dict[tuple[str, str], Any]:
     }
 
 
-async def test_another_tenant_reads_and_changes_nothing_of_ours(stack: Stack, pg: asyncpg.Pool) -> None:
+async def test_another_tenant_reads_and_changes_nothing_of_ours(
+    stack: Stack, pg: asyncpg.Pool, figures: list[str]
+) -> None:
     a_tenant, b_tenant = f"xt-a-{uuid.uuid4().hex[:8]}", f"xt-b-{uuid.uuid4().hex[:8]}"
     ops_a = stack.headers(tenant=a_tenant, role=Role.OPS)
     urls = stack.service_urls
@@ -200,7 +202,9 @@ async def test_another_tenant_reads_and_changes_nothing_of_ours(stack: Stack, pg
                     )
         after = await snapshot(pg, tables, a_tenant)
 
-    print(f"cross-tenant: {tried} requests of tenant B with tenant A's ids over {len(tables)} tables")
+    figures.append(
+        f"cross-tenant: {tried} requests of tenant B with tenant A's ids over {len(tables)} tables"
+    )
     assert leaks == []
     assert {t: (before[t], after[t]) for t in tables if before[t] != after[t]} == {}
     assert tried > 50

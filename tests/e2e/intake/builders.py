@@ -57,9 +57,16 @@ def with_check_character(first_17: str) -> str:
     return first_17 + _CN_ID_CHECK[total % 11]
 
 
+_CN_ISSUED: set[str] = set()
+
+
 def unique_cn_mobile() -> str:
-    """A valid China Mobile number nobody else in the test data has."""
-    return f"+86139{random.randint(10_000_000, 99_999_999)}"
+    """A valid China Mobile number nobody else in this test run has."""
+    while True:
+        number = f"+86139{random.randint(10_000_000, 99_999_999)}"
+        if number not in _CN_ISSUED:
+            _CN_ISSUED.add(number)
+            return number
 
 
 def staying_in(borrower: dict[str, Any], zone: str) -> dict[str, Any]:

@@ -133,8 +133,10 @@ class TestSecretsFile:
         production = {"environment": "production", "database_url": PASSWORD_URL, **keys}
 
         assert RemindersSettings(**production, webhook_secrets_file=own).webhook_secrets_file == own
-        with pytest.raises(ValueError, match="webhook_secrets_file is the dev stack's"):
+        with pytest.raises(ValueError, match="webhook_secrets_file is one of the dev stack's"):
             RemindersSettings(**production, webhook_secrets_file=dev)
+        with pytest.raises(ValueError, match="webhook_secrets_file must be set"):
+            RemindersSettings(**production)
         assert set(load_secrets(dev)) == {"primary"}  # the note is no provider
 
 
