@@ -129,3 +129,54 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
         )
+
+
+# The problems any operation may answer (besides what it documents itself): bad input, no or a bad
+# token, a role or tenant that may not, a conflict, too large, too many. Documented on every
+# operation so a client (and schemathesis) knows the shape of each.
+COMMON_PROBLEMS = {
+    "400": "Bad request (e.g. a cursor this API did not give out)",
+    "401": "No token, or one that is not valid for this service",
+    "403": "The caller's role may not do this",
+    "404": "Not found (another tenant's resource answers the same)",
+    "409": "Conflict with the resource's state",
+    "413": "The body is larger than this service takes",
+    "422": "Validation failed; `errors` names each field",
+    "429": "The tenant is over its rate; see Retry-After",
+}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the common problem responses (application/problem+json) to every operation of an
+    OpenAPI document; FastAPI's own 422 (application/json) is replaced, since we answer problems."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, description in COMMON_PROBLEMS.items():
+                existing = operation["responses"].get(code, {})
+                operation["responses"][code] = {
+                    "description": existing.get("description") or description,
+                    "content": content,
+                }
+    return schema

@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,7 +35,7 @@ from common.messaging.outbox import outbox_channel
 from common.messaging.producer import make_producer
 from common.messaging.relay import OutboxRelay
 from common.ops_api import clock_router, ops_router
-from common.problems import install_problem_handlers
+from common.problems import document_problems, install_problem_handlers
 from common.settings import BaseServiceSettings
 from common.wakeup import Wakeups
 
@@ -174,7 +175,18 @@ def create_service_app(
         app.include_router(clock_router(service_clock))
     for router in spec.api:
         app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the problems every operation may answer."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        app.openapi_schema = document_problems(schema)
+    return app.openapi_schema
 
 
 def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:

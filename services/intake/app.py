@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from common.clock import Clock
+from common.problems import document_problems
 from common.ratelimit import TenantRateLimiter
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from intake import __doc__ as description
@@ -55,5 +56,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(event.pop("$defs", {}))
         components["LenderEvent"] = event
-        app.openapi_schema = schema
+        app.openapi_schema = document_problems(schema)
     return app.openapi_schema
