@@ -52,7 +52,8 @@ async def test_a_hold_overtakes_a_stuck_backlog_and_one_behind_it_waits_its_turn
     await desk.lender.accept(
         b.lender_event("borrower.flagged", known.external_account_id, flag="deceased", set=True)
     )
-    await eventually(lambda: _flagged(pg, known.borrower_id), timeout_s=30)
+    # (generous: a consumer group that has just rebalanced can take a while to fetch again)
+    await eventually(lambda: _flagged(pg, known.borrower_id), timeout_s=90)
     # A permit asked for now is refused. (A dry run would defer instead while the ordered consumer
     # lags on this partition: it cannot tell whether what lags is this borrower's.)
     dead = await desk.permit(known, channel="voice_call", at=morning["at"])
