@@ -38,9 +38,21 @@ ROLE_AUDIENCES: dict[Role, tuple[str, ...]] = {
 }
 
 
-def _signing_key() -> Path:
+def _signing_key() -> bytes:
+    """The token signing key, or exit 2 saying where it was looked for."""
     env = os.environ.get("COLLECTCTL_SIGNING_KEY_FILE")
-    return Path(env) if env else Layout().jwt_private_key
+    path = Path(env) if env else Layout().jwt_private_key
+    if not path.exists():
+        typer.echo(f"no signing key at {path}; run `make up` first", err=True)
+        raise typer.Exit(2)
+    return path.read_bytes()
+
+
+def _service_token(role: Role, tenant: str, service: str) -> str:
+    """A five-minute token of `role` for one service, for the commands that call it."""
+    return issue_token(
+        _signing_key(), sub="collectctl", role=role, tenant=tenant, ttl_s=300, audience=[service]
+    )
 
 
 def _bootstrap() -> str:
@@ -58,13 +70,9 @@ def token_issue(
     ),
 ) -> None:
     """Print a signed token and nothing else, so `$(collectctl token issue ...)` works."""
-    key = _signing_key()
-    if not key.exists():
-        typer.echo(f"no signing key at {key}; run `make up` first", err=True)
-        raise typer.Exit(2)
     audience = aud or ROLE_AUDIENCES[role]
     try:
-        token = issue_token(key.read_bytes(), sub=sub, role=role, tenant=tenant, ttl_s=ttl, audience=audience)
+        token = issue_token(_signing_key(), sub=sub, role=role, tenant=tenant, ttl_s=ttl, audience=audience)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -110,14 +118,8 @@ def audit_verify(
     of: str = typer.Option("", "--of", help="only this tenant's chain (default: every chain)"),
 ) -> None:
     """Ask compliance to walk the audit chains; exits 1 and names the first bad entry if any."""
-    key = _signing_key()
-    if not key.exists():
-        typer.echo(f"no signing key at {key}; run `make up` first", err=True)
-        raise typer.Exit(2)
     base = url or Layout().service_url("compliance")
-    token = issue_token(
-        key.read_bytes(), sub="collectctl", role=Role.ADMIN, tenant=tenant, ttl_s=300, audience=["compliance"]
-    )
+    token = _service_token(Role.ADMIN, tenant, "compliance")
     reply = httpx.get(
         f"{base}/v1/audit/verify",
         params={"tenant": of} if of else {},
@@ -158,14 +160,8 @@ def visits_plan(
     url: str = typer.Option("", help="visits base URL (default: the dev stack's)"),
 ) -> None:
     """Print a crew's day plan (JSON), or draw it (route, numbered stops, windows) as an SVG file."""
-    key = _signing_key()
-    if not key.exists():
-        typer.echo(f"no signing key at {key}; run `make up` first", err=True)
-        raise typer.Exit(2)
     base = url or Layout().service_url("visits")
-    token = issue_token(
-        key.read_bytes(), sub="collectctl", role=Role.OPS, tenant=tenant, ttl_s=300, audience=["visits"]
-    )
+    token = _service_token(Role.OPS, tenant, "visits")
     path = f"/v1/crews/{crew}/plan.svg" if svg else f"/v1/crews/{crew}/plan"
     reply = httpx.get(
         f"{base}{path}", params={"date": day}, headers={"Authorization": f"Bearer {token}"}, timeout=60

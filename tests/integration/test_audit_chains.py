@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import run_before_commit
 from common.testing.stack import Stack
 from compliance import audit_store
+from tests.support.rollback import rolled_back
 
 pytestmark = pytest.mark.integration
 
@@ -22,16 +23,8 @@ AT = datetime(2026, 12, 3, tzinfo=UTC)
 
 @pytest.fixture
 async def session(stack: Stack) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(stack.superuser_dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
-    try:
-        async with engine.connect() as conn:
-            transaction = await conn.begin()
-            try:
-                yield AsyncSession(bind=conn)
-            finally:
-                await transaction.rollback()
-    finally:
-        await engine.dispose()
+    async with rolled_back(stack) as conn:
+        yield AsyncSession(bind=conn)
 
 
 async def append(session: AsyncSession, entries: list[tuple[str, int]]) -> None:

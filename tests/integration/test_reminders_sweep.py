@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 import orjson
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.testing.stack import Stack
 from reminders import promises
 from tests.support.plans import fill
+from tests.support.rollback import rolled_back
 
 pytestmark = pytest.mark.integration
 
@@ -24,16 +25,8 @@ NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[AsyncConnection]:
-    engine = create_async_engine(stack.superuser_dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
-    try:
-        async with engine.connect() as conn:
-            transaction = await conn.begin()
-            try:
-                yield conn
-            finally:
-                await transaction.rollback()
-    finally:
-        await engine.dispose()
+    async with rolled_back(stack) as conn:
+        yield conn
 
 
 async def add_plan(db: AsyncConnection, account_id: uuid.UUID, due: date) -> uuid.UUID:

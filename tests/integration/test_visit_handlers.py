@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.intake as c
 import common.contracts.reminders as r
@@ -26,6 +26,7 @@ from common.contracts import type_of
 from common.messaging.envelope import Event, new_envelope
 from common.messaging.outbox import pending
 from common.testing.stack import Stack
+from tests.support.rollback import rolled_back
 from visits.cases import Policy
 from visits.handlers import build_router
 
@@ -37,16 +38,8 @@ POLICY = Policy(recording_jurisdictions=frozenset({"CN"}), default_crew_size=2)
 
 @pytest.fixture
 async def session(stack: Stack) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(stack.superuser_dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
-    try:
-        async with engine.connect() as conn:
-            transaction = await conn.begin()
-            try:
-                yield AsyncSession(bind=conn)
-            finally:
-                await transaction.rollback()
-    finally:
-        await engine.dispose()
+    async with rolled_back(stack) as conn:
+        yield AsyncSession(bind=conn)
 
 
 def event(data: Any, tenant: str) -> Event[Any]:
