@@ -107,12 +107,28 @@ async def main(args: argparse.Namespace) -> None:
         lines += _table(TITLES["ceiling"] + " (prepared multi-row INSERT)", results["ceiling_insert"])
     for name in chosen:
         lines += _table(TITLES[name], results[name])
+    lines += _suite_figures(layout)
     out = Path(args.out) if args.out else layout.root / "bench" / "REPORT.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"written to {out}")
+
+
+def _suite_figures(layout: Layout) -> list[str]:
+    """What the security and fault suites tried in the last test run on this stack, if any."""
+    path = layout.devstack / "suite-figures.json"
+    if not path.exists():
+        return []
+    kept = json.loads(path.read_text())
+    verdict = "passed" if kept["passed"] else "had failures"
+    return [
+        f"## Security and fault suites (the last `make test` on this stack, {kept['when']}, {verdict})",
+        "",
+        *(f"- {line}" for line in kept["figures"]),
+        "",
+    ]
 
 
 def _memory_gib() -> int:

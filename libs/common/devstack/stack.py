@@ -152,10 +152,16 @@ def service_running(layout: Layout, service: str, *, replica: int = 0) -> bool:
 
 
 def start_service(
-    layout: Layout, service: str, *, extra_env: dict[str, str] | None = None, replica: int = 0
+    layout: Layout,
+    service: str,
+    *,
+    extra_env: dict[str, str] | None = None,
+    replica: int = 0,
+    wait: bool = True,
 ) -> bool:
     """Start (or restart with fresh code) one service; True only when it was not running before.
-    `replica` n > 0 starts another process of it beside the first, on its port plus 100 n."""
+    `replica` n > 0 starts another process of it beside the first, on its port plus 100 n. Without
+    `wait` it returns once the process is started, ready or not (one meant to die at a crash point)."""
     name = _name(service, replica)
     was_running = service_running(layout, service, replica=replica)
     if was_running and _fresh(layout, name):
@@ -182,6 +188,8 @@ def start_service(
         cwd=layout.root,
     )
     _stamp(layout, name)
+    if not wait:
+        return not was_running
     processes.wait_until(
         lambda: service_running(layout, service, replica=replica), timeout_s=90, what=name, log=log
     )

@@ -263,7 +263,7 @@ class ConsumerRunner:
                 else:
                     outcomes += await self._apply_batch(session, group, batch)
             await run_before_commit(session)
-        self._crash.reach("consumer.after_apply")
+        self._crash.reach("consumer.after_apply", tenant=work[0][1].envelope.tenant)
         for ce_type, fresh in outcomes:
             CONSUMED.labels(self.name, ce_type, "applied" if fresh else "duplicate").inc()
 
