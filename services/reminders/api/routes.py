@@ -13,7 +13,6 @@ import phonenumbers
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import ValidationError
 
-import common.contracts.contact as k
 import common.contracts.intake as c
 from common.access import Can, allow, may
 from common.auth import Principal, Role, ensure_tenant
@@ -21,10 +20,11 @@ from common.crypto import mask_phone
 from common.db import unit_of_work
 from common.fields import CLOCK_SKEW
 from common.problems import ProblemError, field_errors
-from reminders import promises
+from reminders import commands, promises
 from reminders import repository as repo
 from reminders.api import schemas as s
 from reminders.api.webhooks import Webhook, answer_no_sooner
+from reminders.commands import CallOutcome, InboundSms, LoggedContact
 from reminders.domain.strategy import (
     MAX_STRATEGY_TEXT_CHARS,
     Fallback,
@@ -33,7 +33,6 @@ from reminders.domain.strategy import (
     load_default,
     text_chars,
 )
-from reminders.outgoing import publish
 from reminders.templates import check_template
 
 router = APIRouter(prefix="/v1", tags=["reminders"])
@@ -45,23 +44,6 @@ Agent = Annotated[Principal, Depends(allow(Can.WORK_CALLS))]
 WorkReader = Annotated[Principal, Depends(allow(Can.WORK_CALLS, Can.READ_TENANT))]
 Reader = Annotated[Principal, Depends(allow(Can.READ_TENANT))]
 
-# Replies that opt a number out of SMS at once (TCPA keywords, CN carriers' 退订/TD/T).
-STOP_WORDS = frozenset(
-    {
-        "stop",
-        "stopall",
-        "unsubscribe",
-        "cancel",
-        "end",
-        "quit",
-        "revoke",
-        "opt out",
-        "optout",
-        "退订",
-        "td",
-        "t",
-    }
-)
 MESSAGE_CHANNELS = ("sms", "email", "push")
 # A promise is due within a year (a longer arrangement is a plan), a plan's installments within ten:
 # an active promise pauses the ladder until its date, so a date far ahead would pause it for good.
@@ -307,44 +289,11 @@ async def call_outcome(
         raise ProblemError(
             422, "the call outcome did not validate", title="Validation failed", errors=problems
         )
+    promise = (body.promise.amount_minor, body.promise.due_date) if body.promise is not None else None
+    command = CallOutcome(task_id=task_id, outcome=body.outcome, at=body.at, by=principal, promise=promise)
     async with unit_of_work(runtime.sessions) as session:
-        task = await repo.call_task(session, task_id, lock=True)
-        if task is None:
-            raise ProblemError(404, "not found")
-        ensure_tenant(principal, task.tenant)
-        if principal.role == Role.AGENT and task.agent_id != principal.sub:
-            raise ProblemError(403, "this call task is assigned to another agent")
-        if task.state != "open":
-            raise ProblemError(409, f"this call task is already {task.state}")
-        await repo.update_call_task(session, task_id, state="done", outcome=body.outcome, outcome_at=body.at)
-        account = await repo.account(session, task.account_id)
-        await publish(
-            session,
-            k.ContactAttempted(
-                attempt_id=f"task:{task_id}",
-                account_id=str(task.account_id),
-                borrower_id=str(task.borrower_id),
-                channel="voice_call",
-                outcome=body.outcome,
-                at=body.at,
-                permit_id=str(task.permit_id) if task.permit_id else None,
-                contact_point_id=task.contact_point_id,
-                agent_id=principal.sub,
-            ),
-            tenant=task.tenant,
-            borrower_id=task.borrower_id,
-            account_id=task.account_id,
-        )
-        if body.promise is not None:
-            await promises.make_promise(
-                session,
-                account,
-                amount_minor=body.promise.amount_minor,
-                due_date=body.promise.due_date,
-                source="call",
-                at=body.at,
-            )
-    return s.Recorded(status="recorded", id=f"task:{task_id}")
+        attempt_id = await commands.record_call_outcome(session, command)
+    return s.Recorded(status="recorded", id=attempt_id)
 
 
 @router.post(
@@ -365,28 +314,19 @@ async def log_contact(body: s.ContactIn, request: Request, principal: Agent) -> 
     problems = _happened(body.at, now, "at") + _contact_problems(body, account)
     if problems:
         raise ProblemError(422, "the contact did not validate", title="Validation failed", errors=problems)
-    attempt_id = f"manual:{uuid.uuid4()}"
+    command = LoggedContact(
+        channel=body.channel,
+        direction=body.direction,
+        recipient=body.recipient,
+        outcome=body.outcome,
+        at=body.at,
+        agent_id=body.agent_id or principal.sub,
+        contact_point_id=body.contact_point_id,
+        third_party_id=body.third_party_id,
+        refused=body.refused,
+    )
     async with unit_of_work(request.app.state.runtime.sessions) as session:
-        await publish(
-            session,
-            k.ContactAttempted(
-                attempt_id=attempt_id,
-                account_id=str(account.account_id),
-                borrower_id=str(account.borrower_id),
-                channel=body.channel,
-                recipient=body.recipient,
-                direction=body.direction,
-                outcome=body.outcome,
-                at=body.at,
-                agent_id=body.agent_id or principal.sub,
-                contact_point_id=body.contact_point_id,
-                third_party_id=body.third_party_id,
-                refused=body.refused,
-            ),
-            tenant=account.tenant,
-            borrower_id=account.borrower_id,
-            account_id=account.account_id,
-        )
+        attempt_id = await commands.log_contact(session, account, command)
     return s.Recorded(status="recorded", id=attempt_id)
 
 
@@ -567,46 +507,9 @@ async def inbound_sms(body: s.InboundSmsIn, request: Request, caller: Webhook) -
     problems = _happened(body.received_at, runtime.clock.now(), "received_at")
     if problems:
         raise ProblemError(422, "the reply cannot have been received yet", errors=problems)
-    point_id = runtime.cipher.lookup_hash(e164, purpose="phone")
-    keyword = body.text.strip().lower()
-    stop = keyword in STOP_WORDS
+    command = InboundSms(e164=e164, text=body.text, received_at=body.received_at)
     async with unit_of_work(runtime.sessions) as session:
-        points = await repo.accounts_by_contact_point(session, point_id)
-        if caller is not None:
-            points = [p for p in points if caller.can_access_tenant(p.tenant)]
-        if points:  # a stranger's text is not ours to keep, and a probe must leave no trace
-            await repo.insert_inbound(
-                session,
-                message_id=uuid.uuid4(),
-                contact_point_id=point_id,
-                account_id=points[0].account_id,
-                text_sealed=runtime.cipher.encrypt(body.text, context="reminders.inbound_text"),
-                keyword=keyword if stop else None,
-                received_at=body.received_at,
-            )
-        if stop:
-            for p in points:
-                account = await repo.account(session, p.account_id, lock=True)
-                await repo.update_account(
-                    session, p.account_id, opted_out=sorted(set(account.opted_out) | {"sms"})
-                )
-                await repo.cancel_pending(
-                    session, [p.account_id], reason="the borrower replied STOP", channels=["sms"]
-                )
-                await publish(
-                    session,
-                    k.OptOutReceived(
-                        account_id=str(p.account_id),
-                        borrower_id=str(p.borrower_id),
-                        channel="sms",
-                        contact_point_id=point_id,
-                        keyword=keyword,
-                        received_at=body.received_at,
-                    ),
-                    tenant=p.tenant,
-                    borrower_id=p.borrower_id,
-                    account_id=p.account_id,
-                )
+        await commands.receive_sms(session, runtime.cipher, command, caller=caller)
     # Masks hide only a few digits: an answer that told a borrower from a stranger, by its body or by
     # how long it took, would let a caller find the rest. So every sender gets the same, no sooner.
     await answer_no_sooner(started, request.app.state.settings.inbound_answer_floor_s)
@@ -620,12 +523,8 @@ async def receipt(
     request: Request,
     caller: Webhook,
 ) -> s.Recorded:
-    # A signed provider call may update any tenant's job of its own; an ops token only its tenant's.
-    tenant = None if caller is None or caller.role == Role.ADMIN else caller.tenant
     async with unit_of_work(request.app.state.runtime.sessions) as session:
-        updated = await repo.record_receipt(
-            session, provider, body.provider_message_id, status=body.status, tenant=tenant
+        await commands.record_receipt(
+            session, provider, body.provider_message_id, status=body.status, caller=caller
         )
-    if not updated:
-        raise ProblemError(404, "no message with this provider_message_id")
     return s.Recorded(status="recorded", id=body.provider_message_id)
