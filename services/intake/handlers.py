@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from common.crypto import FieldCipher
 from common.db import copy_rows
 from common.messaging.outbox import OutgoingEvent, outbox_row, write_rows
 from common.problems import field_errors
+from intake import book
 from intake import repository as repo
 from intake.api import schemas as s
 from intake.changes import apply_change
@@ -247,157 +248,82 @@ class Placed:
 
 
 async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
-    """Placements in bulk: new borrowers and accounts by COPY, existing borrowers updated."""
-    placed: dict[str, Placed] = {}
+    """Placements in bulk: each line checked and sealed, the book decides what they place, then new
+    borrowers, accounts and lender events go in by COPY and known borrowers are updated."""
     if not lines:
-        return placed
+        return {}
     existing = await repo.accounts_by_external(
         ctx.session, ctx.tenant, (ln.event.account.external_account_id for ln in lines)
     )
     known_borrowers = await repo.borrowers_by_external(
         ctx.session, ctx.tenant, (ln.event.borrower.external_borrower_id for ln in lines)
     )
-    new_borrowers: dict[str, uuid.UUID] = {}
-    borrower_rows: list[tuple[Any, ...]] = []
-    account_rows: list[tuple[Any, ...]] = []
-    event_rows: list[tuple[Any, ...]] = []
+    lines = await _without_replays(ctx, lines, existing)
+    candidates: list[book.Candidate] = []
     for n, line in enumerate(lines):
         if n % YIELD_EVERY == YIELD_EVERY - 1:
             await asyncio.sleep(0)  # let a small request (a payment) in between a batch's accounts
-        event: s.AccountPlacedIn = line.event
-        ext = event.account.external_account_id
-        if ext in existing and await _placed_by_this_event_meanwhile(ctx, line):
-            continue
-        if ext in existing or ext in placed:
-            line.errors = [
-                {
-                    "field": "account.external_account_id",
-                    "message": "this account is already placed; send account.updated to change it",
-                    "type": "conflict",
-                }
-            ]
-            continue
-        problems = Problems()
-        check_times(problems, event, now=ctx.now)
-        jurisdiction = check_account(problems, event.account, today=ctx.today)
-        sealed = seal_borrower(ctx.cipher, problems, event, today=ctx.today, jurisdiction=jurisdiction)
-        if problems.errors or jurisdiction is None:
-            line.errors = problems.errors
-            continue
-        ext_b = sealed.external_borrower_id
-        known = known_borrowers.get(ext_b)
-        if known is not None:
-            borrower_id = known.borrower_id
-            await repo.update_borrower(
-                ctx.session,
-                borrower_id,
-                pii_sealed=sealed.pii_sealed,
-                national_id_hash=sealed.national_id_hash,
-                timezones=sealed.contacts.timezones,
-                declared_timezone=sealed.contacts.declared_timezone,
-                zone_sources=sealed.contacts.zone_sources,
-                language=sealed.language,
-                # a new placement brings the borrower's data back under a new legal basis
-                erased_at=None,
-            )
-        elif ext_b in new_borrowers:
-            borrower_id = new_borrowers[ext_b]
-        else:
-            borrower_id = new_borrowers[ext_b] = uuid.uuid4()
-            borrower_rows.append(
-                (
-                    borrower_id,
-                    ctx.tenant,
-                    ext_b,
-                    sealed.pii_sealed,
-                    sealed.national_id_hash,
-                    sealed.contacts.timezones,
-                    sealed.language,
-                    "{}",
-                    [],
-                    sealed.contacts.declared_timezone,
-                    orjson.dumps(sealed.contacts.zone_sources).decode(),
-                )
-            )
-        account_id = uuid.uuid4()
-        a = event.account
-        account_rows.append(
-            (
-                account_id,
-                ctx.tenant,
-                ext,
-                borrower_id,
-                a.product,
-                a.currency,
-                a.amount_due_minor,
-                a.principal_minor,
-                a.due_date,
-                jurisdiction,
-            )
+        candidates.append(_checked(ctx, line, unchecked=line.event.account.external_account_id in existing))
+    planned = book.plan(
+        candidates,
+        existing_accounts=set(existing),
+        known_borrowers={ext: row.borrower_id for ext, row in known_borrowers.items()},
+    )
+    by_number = {line.number: line for line in lines}
+    for number, errors in planned.refused.items():
+        by_number[number].errors = errors
+    for borrower_id, sealed in planned.known_borrowers.items():
+        await repo.update_borrower(ctx.session, borrower_id, **book.borrower_changes(sealed))
+    placed: dict[str, Placed] = {}
+    for p in planned.placements:
+        line = by_number[p.candidate.number]
+        line.status, line.account_id = "accepted", p.account_id
+        placed[p.external_account_id] = Placed(
+            account_id=p.account_id, borrower_id=p.borrower_id, line=line.number
         )
-        event_rows.append((ctx.tenant, line.event_id, line.payload_hash, event.type, account_id))
-        placed[ext] = Placed(account_id=account_id, borrower_id=borrower_id, line=line.number)
-        line.status, line.account_id = "accepted", account_id
         ctx.publish(
-            c.AccountPlaced(
-                lender_event_id=line.event_id or "",
-                occurred_at=event.occurred_at,
-                account_id=str(account_id),
-                borrower_id=str(borrower_id),
-                account=c.Account(
-                    account_id=str(account_id),
-                    external_account_id=ext,
-                    product=a.product,
-                    currency=a.currency,
-                    amount_due_minor=a.amount_due_minor,
-                    principal_minor=a.principal_minor,
-                    due_date=a.due_date,
-                    jurisdiction=jurisdiction,
-                    itemization=c.Itemization(**a.itemization.model_dump()) if a.itemization else None,
-                ),
-                borrower=c.Borrower(
-                    borrower_id=str(borrower_id),
-                    external_borrower_id=ext_b,
-                    name=sealed.name,
-                    national_id=sealed.national_id,
-                    phones=sealed.contacts.phones,
-                    emails=sealed.contacts.emails,
-                    addresses=sealed.contacts.addresses,
-                    timezones=sealed.contacts.timezones,
-                    zone_sources=sealed.contacts.zone_sources,
-                    language=sealed.language,
-                ),
-                third_parties=sealed.third_parties,
-            ),
-            borrower_id=borrower_id,
-            account_id=account_id,
-            at=event.occurred_at,
+            book.placed_event(p),
+            borrower_id=p.borrower_id,
+            account_id=p.account_id,
+            at=p.candidate.event.occurred_at,
         )
-    await copy_rows(
-        ctx.session,
-        borrowers,
-        BORROWER_COLUMNS,
-        borrower_rows,
-    )
-    await copy_rows(
-        ctx.session,
-        accounts,
-        ACCOUNT_COLUMNS,
-        account_rows,
-    )
-    await copy_rows(ctx.session, lender_events, LENDER_EVENT_COLUMNS, event_rows)
+    rows = [book.borrower_row(ctx.tenant, b, sealed) for b, sealed in planned.new_borrowers.items()]
+    await copy_rows(ctx.session, borrowers, BORROWER_COLUMNS, rows)
+    rows = [book.account_row(ctx.tenant, p) for p in planned.placements]
+    await copy_rows(ctx.session, accounts, ACCOUNT_COLUMNS, rows)
+    rows = [book.lender_event_row(ctx.tenant, p) for p in planned.placements]
+    await copy_rows(ctx.session, lender_events, LENDER_EVENT_COLUMNS, rows)
     return placed
 
 
-async def _placed_by_this_event_meanwhile(ctx: Context, line: Line) -> bool:
-    """A concurrent copy of this very placement may have committed after the idempotency check
-    read lender_events: then this line is its duplicate, not a second placement."""
+def _checked(ctx: Context, line: Line, *, unchecked: bool) -> book.Candidate:
+    """The line as the book sees it: checked and its borrower sealed, unless its account exists (a
+    conflict whatever the line says)."""
     assert line.event_id is not None
-    prior = (await repo.known_lender_events(ctx.session, ctx.tenant, [line.event_id])).get(line.event_id)
-    if prior is None or prior.payload_hash != line.payload_hash:
-        return False
-    line.status, line.account_id = "duplicate", prior.account_id
-    return True
+    assert line.payload_hash is not None
+    candidate = book.Candidate(line.number, line.event_id, line.payload_hash, line.event)
+    if unchecked:
+        return candidate
+    event: s.AccountPlacedIn = line.event
+    problems = Problems()
+    check_times(problems, event, now=ctx.now)
+    jurisdiction = check_account(problems, event.account, today=ctx.today)
+    sealed = seal_borrower(ctx.cipher, problems, event, today=ctx.today, jurisdiction=jurisdiction)
+    return replace(candidate, sealed=sealed, jurisdiction=jurisdiction, errors=problems.errors)
+
+
+async def _without_replays(ctx: Context, lines: list[Line], existing: dict[str, Any]) -> list[Line]:
+    """A concurrent copy of a placement may have committed after the idempotency check read
+    lender_events: such a line is that copy's duplicate, not a second placement (nor a conflict)."""
+    maybe = [ln for ln in lines if ln.event.account.external_account_id in existing]
+    if not maybe:
+        return lines
+    prior = await repo.known_lender_events(ctx.session, ctx.tenant, [ln.event_id or "" for ln in maybe])
+    for line in maybe:
+        first = prior.get(line.event_id or "")
+        if first is not None and first.payload_hash == line.payload_hash:
+            line.status, line.account_id = "duplicate", first.account_id
+    return [ln for ln in lines if ln.status != "duplicate"]
 
 
 async def _apply_change_line(ctx: Context, line: Line, placed: dict[str, Placed]) -> None:
