@@ -3,6 +3,7 @@ compliance already knows, until every one is decided (ledger and audit in Postgr
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
@@ -11,8 +12,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 import common.contracts.contact as k
+from common.devstack import stack as devstack
 from common.devstack.layout import Layout
 from common.messaging.envelope import encode_payload, new_envelope
 from common.messaging.producer import make_producer
@@ -86,3 +89,40 @@ async def run(*, accounts: int = 500, requests: int = 5_000, timeout_s: float = 
         "decisions_per_s": round(decided / elapsed, 1),
         "target_per_s": 10_000,
     }
+
+
+# The group of compliance's consumer of reminders.v1, which the permit requests arrive on.
+GROUP = "compliance.reminders.v1"
+
+
+async def scale_out(*, requests: int = 5_000, timeout_s: float = 120) -> list[dict[str, Any]]:
+    """The same run with one compliance process, then with a second one sharing its groups."""
+    layout = Layout()
+    rows = [{"processes": 1, **await run(requests=requests)}]
+    await asyncio.to_thread(devstack.start_service, layout, "compliance", replica=1)
+    try:
+        await _members(layout, 2, timeout_s=timeout_s)
+        rows.append({"processes": 2, **await run(requests=requests)})
+    finally:
+        await asyncio.to_thread(devstack.stop_service, layout, "compliance", replica=1)
+        await _members(layout, 1, timeout_s=timeout_s)
+    for row in rows:
+        row["gain"] = round(row["decisions_per_s"] / rows[0]["decisions_per_s"], 2)
+    return rows
+
+
+async def _members(layout: Layout, n: int, *, timeout_s: float) -> None:
+    """Wait until the group is stable with `n` members (a rebalance would stall the measurement)."""
+    deadline = time.monotonic() + timeout_s
+    admin = AIOKafkaAdminClient(bootstrap_servers=layout.kafka_bootstrap)
+    await admin.start()
+    try:
+        while time.monotonic() < deadline:
+            (described,) = await admin.describe_consumer_groups([GROUP])
+            found = described.groups[0]  # (error_code, group_id, state, protocol_type, protocol, members)
+            if str(found[2]) == "Stable" and len(found[5]) == n:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
+    raise TimeoutError(f"{GROUP} did not settle on {n} members within {timeout_s:.0f}s")

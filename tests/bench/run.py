@@ -1,6 +1,6 @@
 """`make bench`: the benchmarks of SPEC section 9 against the running stack, written to a report.
 
-    python -m tests.bench.run [--only idle,visits,decisions,pipeline,payment_stop,intake_bulk] [--accounts N] ...
+    python -m tests.bench.run [--only idle,visits,decisions,scale_out,pipeline,payment_stop,intake_bulk,growth] [--accounts N] ...
 
 Sizes default to what finishes in minutes on the 2-core machine; the report states each size. The
 report goes to bench/REPORT.md (checked in: the figures the README quotes) unless --out says where,
@@ -23,10 +23,11 @@ from typing import Any
 import asyncpg
 
 from common.devstack.layout import KAFKA_VERSION, Layout
-from tests.bench import ceilings, decisions, idle, intake_bulk, payment_stop, pipeline, visits_plan
+from tests.bench import ceilings, decisions, growth, idle, intake_bulk, payment_stop, pipeline, visits_plan
 
-# Idle first (nothing in flight yet); bulk intake last: its placements flood the others for minutes.
-ALL = ("idle", "visits", "decisions", "pipeline", "payment_stop", "intake_bulk")
+# Idle first (nothing in flight yet); bulk intake and growth last: their placements flood the others
+# for minutes.
+ALL = ("idle", "visits", "decisions", "scale_out", "pipeline", "payment_stop", "intake_bulk", "growth")
 # Benchmarks run in this process on plain values: they need no stack.
 STANDALONE = {"visits"}
 PACKAGES = ("fastapi", "sqlalchemy", "asyncpg", "aiokafka", "pydantic", "uvicorn", "orjson")
@@ -52,6 +53,8 @@ TITLES = {
     "ceiling": "Ceiling: the minimal consume, one transaction (inbox, result, outbox), commit loop",
     "intake_bulk": "Bulk intake: NDJSON placements into PostgreSQL and the outbox, next to raw COPY (target 20,000/s)",
     "decisions": "Compliance decisions through Kafka with the ledger and audit in PostgreSQL (target 10,000/s)",
+    "growth": "Growth: each figure at 10,000 and 100,000 (vs_smallest 1.0 is flat)",
+    "scale_out": "Compliance decisions with one process, then two sharing the consumer groups (gain: what the second adds)",
     "pipeline": "Placements to decided first-reminder permits (target 100,000 in 60 s)",
     "payment_stop": "payment.received to every pending job cancelled, under background placements (target p99 500 ms)",
     "visits": "Day plans for field crews against the nearest-neighbour baseline, in process "
@@ -80,6 +83,10 @@ async def main(args: argparse.Namespace) -> None:
             results[name] = await intake_bulk.run(accounts=args.accounts, concurrency=args.concurrency)
         elif name == "decisions":
             results[name] = await decisions.run(requests=args.decisions)
+        elif name == "growth":
+            results[name] = await growth.run()
+        elif name == "scale_out":
+            results[name] = await decisions.scale_out(requests=args.decisions)
         elif name == "pipeline":
             results[name] = await pipeline.run(accounts=args.pipeline_accounts)
         elif name == "payment_stop":
