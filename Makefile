@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STACK ?= local
 PYTEST_ARGS ?=
 
-.PHONY: help prereqs venv up down status lint fmt test test-unit test-faults test-security lock keys bench demo
+.PHONY: help prereqs venv up down status lint fmt test test-unit test-faults test-security lock keys bench demo asyncapi
 
 help:
 	@echo "make up       start PostgreSQL, Kafka, the sandbox and the four services (STACK=compose for Docker)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test     lint, then the whole suite against the real stack"
 	@echo "make lint     ruff, mypy and import-linter"
 	@echo "make bench    benchmarks against the running stack; report in bench/REPORT.md"
+	@echo "make asyncapi regenerate docs/asyncapi.json (the topics and events) after a contract changes"
 
 prereqs:
 	@bash deploy/prereqs.sh
@@ -84,6 +85,11 @@ lock: venv
 bench: venv
 	$(PY) -m common.devstack up
 	$(PY) -m tests.bench.run
+
+# The AsyncAPI document of the topics and events, from the catalogue and the contracts (a test
+# fails when the checked-in copy is behind).
+asyncapi: venv
+	$(PY) -m common.asyncapi > docs/asyncapi.json
 
 # A small multi-tenant portfolio through the running stack, and what came of it.
 demo: up

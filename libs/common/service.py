@@ -22,6 +22,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common import asyncapi
 from common.auth import TokenVerifier
 from common.clock import Clock, ShiftableClock, SystemClock
 from common.crypto import FieldCipher, Keyring
@@ -176,7 +177,13 @@ def create_service_app(
     for router in spec.api:
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_api_route("/asyncapi.json", _asyncapi, methods=["GET"], include_in_schema=False)
     return app
+
+
+async def _asyncapi() -> Response:
+    """The platform's events (every service serves the same document)."""
+    return Response(asyncapi.rendered(), media_type="application/json")
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from common.aio import sleep_unless
 from common.clock import Clock
+from common.contracts.catalog import topics_read_by
 from common.db import unit_of_work
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from compliance import __doc__ as description
@@ -38,7 +39,7 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
         outbox=tables.outbox,
         inbox=tables.inbox,
         api=[router],
-        subscriptions=["intake.v1", "reminders.v1", "visits.v1"],
+        subscriptions=topics_read_by("compliance"),
         events=build_router(deps),
         priority=build_priority_router(deps),
         priority_topics=["intake.v1"],

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from common.clock import Clock
+from common.contracts.catalog import topics_read_by
 from common.problems import document_problems
 from common.ratelimit import TenantRateLimiter
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
@@ -31,7 +32,7 @@ def create_app(settings: IntakeSettings | None = None, *, clock: Clock | None = 
         inbox=tables.inbox,
         api=[router],
         # receipts of money taken at the door become payments
-        subscriptions=["visits.v1"],
+        subscriptions=topics_read_by("intake"),
         events=build_router(clock, keys),
     )
 

@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from common.clock import Clock
+from common.contracts.catalog import topics_read_by
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from reminders import __doc__ as description
 from reminders import tables
@@ -41,7 +42,7 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
         outbox=tables.outbox,
         inbox=tables.inbox,
         api=[router],
-        subscriptions=["intake.v1", "compliance.v1", "visits.v1"],
+        subscriptions=topics_read_by("reminders"),
         events=events,
         priority=priority,
         priority_topics=["intake.v1"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from common.clock import Clock
+from common.contracts.catalog import topics_read_by
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from visits import __doc__ as description
 from visits import tables
@@ -32,7 +33,7 @@ def create_app(settings: VisitsSettings | None = None, *, clock: Clock | None = 
         outbox=tables.outbox,
         inbox=tables.inbox,
         api=[router],
-        subscriptions=["intake.v1", "compliance.v1", "reminders.v1"],
+        subscriptions=topics_read_by("visits"),
         events=build_router(clock, policy),
     )
 

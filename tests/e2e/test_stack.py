@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from common.asyncapi import rendered
 from common.devstack import kafka as kafka_component
 from common.devstack.layout import TOPICS
 from common.devstack.processes import read_pid
@@ -69,3 +70,12 @@ def test_up_restarts_a_service_that_died(stack: Stack) -> None:
     devstack.up(stack.layout)
     assert devstack.service_running(stack.layout, "visits")
     assert read_pid(pidfile) not in (None, pid)
+
+
+async def test_every_service_serves_the_event_document(stack: Stack) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        for service, url in stack.service_urls.items():
+            answer = await client.get(f"{url}/asyncapi.json")
+            assert answer.status_code == 200, service
+            assert answer.headers["content-type"].startswith("application/json")
+            assert answer.content == rendered(), service

@@ -23,6 +23,7 @@ PUBLIC = {
     "/metrics",
     "/v1/me",
     "/openapi.json",
+    "/asyncapi.json",
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",

@@ -6,8 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.contracts.catalog import TOPICS as CATALOG
+
 SERVICES: dict[str, int] = {"intake": 8001, "reminders": 8002, "visits": 8003, "compliance": 8004}
-TOPICS = ("intake.v1", "reminders.v1", "visits.v1", "compliance.v1")
+TOPICS = tuple(CATALOG)  # intake.v1, reminders.v1, visits.v1, compliance.v1
 KAFKA_VERSION = "4.1.1"
 # The sandbox plays these providers; each signs its webhooks with its own secret.
 WEBHOOK_PROVIDERS = ("primary", "secondary")

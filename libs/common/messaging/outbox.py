@@ -12,6 +12,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.contracts import Contract, type_of
+from common.contracts.catalog import carries
 from common.db import before_commit, copy_rows, json_text
 from common.messaging.envelope import Envelope, encode_payload, new_envelope
 from common.wakeup import notify
@@ -33,6 +34,8 @@ class OutgoingEvent:
 
 def outbox_row(event: OutgoingEvent, *, source: str) -> dict[str, object]:
     ce_type, version = type_of(type(event.data))
+    if not carries(event.topic, ce_type):
+        raise ValueError(f"{event.topic} does not carry {ce_type} (common.contracts.catalog)")
     envelope: Envelope = new_envelope(
         ce_type=ce_type,
         version=version,
