@@ -44,6 +44,10 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
             "--seed",
             os.environ.get("FUZZ_SEED", "20261129"),
             "--no-color",
+            # An admin's audit verify walks every tenant's chain (about 35,000 entries a second here):
+            # on a stack that benchmarks have filled, that is longer than schemathesis' default 10 s.
+            "--request-timeout",
+            "120",
         ],
         capture_output=True,
         text=True,

@@ -14,7 +14,7 @@ import pytest
 import common.contracts.contact as k
 import common.contracts.intake as c
 from common.asyncapi import document, message_id, rendered
-from common.contracts import registered
+from common.contracts import CATALOG, registered
 from common.contracts.catalog import TOPICS, carries, topics_read_by
 from common.messaging.outbox import OutgoingEvent, outbox_row
 
@@ -23,7 +23,9 @@ CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 
 def test_every_contract_is_carried_by_a_topic_and_every_topic_carries_only_contracts() -> None:
     carried = {(t, 1) for topic in TOPICS.values() for t in topic.types}
-    assert carried == set(registered())
+    # the platform's contracts (tests register their own elsewhere)
+    platform = {key for key, model in registered().items() if model.__module__ in CATALOG}
+    assert carried == platform
 
 
 def test_the_document_lists_every_topic_type_and_operation() -> None:

@@ -102,7 +102,7 @@ def test_outbox_rows_carry_the_envelope_and_the_validated_payload() -> None:
     event_id = uuid.uuid4()
     row = outbox_row(
         OutgoingEvent(
-            topic="intake.v1",
+            topic="unit.topic",
             key="B-1",
             data=Sample(account_id="A-1", amount_minor=100),
             tenant="huabei",
