@@ -7,6 +7,7 @@ service on its own work only, never on another test's that happens to pass the p
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -18,7 +19,10 @@ class CrashPoints:
     def reach(self, point: str, *, tenant: str | None = None) -> None:
         """Die at once, without cleanup or flushing, if this point is enabled (for this tenant)."""
         if point in self._enabled or (tenant is not None and f"{point}@{tenant}" in self._enabled):
-            sys.stderr.write(f"crash point reached: {point}\n")
+            # One JSON line like every other (the process dies before its logger could write it).
+            sys.stderr.write(
+                json.dumps({"event": f"crash point reached: {point}", "level": "critical"}) + "\n"
+            )
             sys.stderr.flush()
             os._exit(137)
 

@@ -251,9 +251,25 @@ async def _kafka_reachable(producer: AIOKafkaProducer) -> None:
     await producer.client.fetch_all_metadata()
 
 
+# Probes the launcher and Prometheus make every few seconds: not worth a line each.
+_UNLOGGED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 async def _trace_middleware(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Response:
+    """Join the caller's trace (or start one), answer with it, and log one line per request: the
+    route's template rather than the path (ids stay out of the line), status and duration."""
     structlog.contextvars.clear_contextvars()
     traceparent = bind_trace(request.headers.get("traceparent"))
+    started = time.perf_counter()
     response: Response = await call_next(request)
     response.headers["traceparent"] = traceparent
+    if request.url.path not in _UNLOGGED_PATHS:
+        route = request.scope.get("route")
+        log.info(
+            "request",
+            method=request.method,
+            route=getattr(route, "path", "unmatched"),
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
     return response

@@ -143,7 +143,7 @@ class TestAppContainers:
         self, services: dict[str, dict[str, Any]], name: str, port: int
     ) -> None:
         command = command_text(services[name])
-        assert command.startswith(f"uvicorn {name}.app:create_app --factory")
+        assert command.startswith(f"python -m common.serve {name}")
         assert re.search(rf"--port {port}\b", command)
         assert "--host 0.0.0.0" in command
 

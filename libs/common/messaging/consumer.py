@@ -8,6 +8,7 @@ retried without limit, so an outage stalls the partition instead of dead-letteri
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -254,9 +255,13 @@ class ConsumerRunner:
         """Claim and apply every record of the run in one transaction, then count them. Consecutive
         events of a type with a batch handler are claimed in one statement and handled in one call."""
         outcomes: list[tuple[str, bool]] = []
+        spans: list[tuple[object, object]] = []  # each event's (trace_id, span_id), in work order
+        started = time.perf_counter()
         async with self._sessions() as session, session.begin():
             for group in _runs_of(work, self._router):
                 bind_trace(group[0][1].envelope.traceparent)
+                bound = structlog.contextvars.get_contextvars()
+                spans += [(bound.get("trace_id"), bound.get("span_id"))] * len(group)
                 batch = self._router.batch_handler_for(group[0][1].envelope.type)
                 if batch is None:
                     outcomes.append(await self._apply_one(session, group[0]))
@@ -264,8 +269,27 @@ class ConsumerRunner:
                     outcomes += await self._apply_batch(session, group, batch)
             await run_before_commit(session)
         self._crash.reach("consumer.after_apply", tenant=work[0][1].envelope.tenant)
-        for ce_type, fresh in outcomes:
-            CONSUMED.labels(self.name, ce_type, "applied" if fresh else "duplicate").inc()
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        for (record, event, _), (ce_type, fresh), (trace_id, span_id) in zip(
+            work, outcomes, spans, strict=True
+        ):
+            outcome = "applied" if fresh else "duplicate"
+            CONSUMED.labels(self.name, ce_type, outcome).inc()
+            # One line per event (its transaction's duration is the run's, shared by its events).
+            log.info(
+                "event consumed",
+                consumer=self.group_id,
+                type=ce_type,
+                ce_id=str(event.envelope.id),
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                outcome=outcome,
+                run=len(work),
+                duration_ms=duration_ms,
+                trace_id=trace_id,
+                span_id=span_id,
+            )
 
     async def _wait_out_outage(self, exc: Exception, attempt: int, stop: asyncio.Event) -> None:
         log.warning("outage; retrying", consumer=self.name, error=str(exc))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.contracts import Contract, type_of
 from common.contracts.catalog import carries
 from common.db import before_commit, copy_rows, json_text
+from common.logging import current_traceparent
 from common.messaging.envelope import Envelope, encode_payload, new_envelope
 from common.wakeup import notify
 
@@ -42,7 +43,8 @@ def outbox_row(event: OutgoingEvent, *, source: str) -> dict[str, object]:
         source=source,
         tenant=event.tenant,
         subject=event.subject,
-        traceparent=event.traceparent,
+        # the request's or the consumed event's trace, unless the handler names another
+        traceparent=event.traceparent or current_traceparent(),
         time=event.time,
         event_id=event.event_id,
     )
