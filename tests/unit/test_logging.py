@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pytest
 import structlog
 
@@ -21,6 +22,7 @@ from common.logging import (
     current_traceparent,
     new_traceparent,
     redact_personal_data,
+    structural,
 )
 
 pytestmark = pytest.mark.unit
@@ -265,3 +267,30 @@ class TestTrace:
         assert oversized not in ("x" * 500, generated)
         structlog.get_logger().info("x")
         assert _lines(stream)[0]["correlation_id"] == oversized
+
+
+class TestStructuralLines:
+    """The hot path's lines (one per consumed event) skip the full chain but not the scrubbing of
+    anything that is not a name or an id, and look like every other line."""
+
+    def test_a_structural_line_is_json_like_the_others_and_text_in_it_is_scrubbed(
+        self, stream: io.StringIO
+    ) -> None:
+        structlog.contextvars.clear_contextvars()
+        structural(
+            "common.messaging.consumer",
+            "event consumed",
+            type="permit.requested",
+            topic="reminders.v1",
+            ce_id="0b7f5a8e-3c1d-4e2f-9a6b-7c8d9e0f1a2b",
+            offset=7,
+            note="call +86 138 0013 8000 or a@example.com",
+            trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+        )
+        (line,) = [orjson.loads(x) for x in stream.getvalue().splitlines()]
+        assert line["event"] == "event consumed" and line["level"] == "info"
+        assert line["service"] == "reminders" and line["timestamp"].endswith("Z")
+        assert (line["type"], line["topic"], line["offset"]) == ("permit.requested", "reminders.v1", 7)
+        assert line["ce_id"] == "0b7f5a8e-3c1d-4e2f-9a6b-7c8d9e0f1a2b"
+        assert line["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert "138" not in line["note"] and "example.com" not in line["note"]

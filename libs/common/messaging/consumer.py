@@ -27,7 +27,7 @@ from common.aio import sleep_unless
 from common.contracts import Contract, UnknownEventTypeError
 from common.db import run_before_commit
 from common.faults import NO_CRASHES, CrashPoints
-from common.logging import bind_trace
+from common.logging import bind_trace, structural
 from common.messaging import inbox
 from common.messaging.envelope import EnvelopeError, Event, PayloadError, decode
 from common.messaging.producer import make_producer
@@ -255,13 +255,13 @@ class ConsumerRunner:
         """Claim and apply every record of the run in one transaction, then count them. Consecutive
         events of a type with a batch handler are claimed in one statement and handled in one call."""
         outcomes: list[tuple[str, bool]] = []
-        spans: list[tuple[object, object]] = []  # each event's (trace_id, span_id), in work order
+        spans: list[tuple[str | None, str | None]] = []  # each event's (trace_id, span_id), in work order
         started = time.perf_counter()
         async with self._sessions() as session, session.begin():
             for group in _runs_of(work, self._router):
                 bind_trace(group[0][1].envelope.traceparent)
                 bound = structlog.contextvars.get_contextvars()
-                spans += [(bound.get("trace_id"), bound.get("span_id"))] * len(group)
+                spans += [(bound.get("trace_id"), bound.get("span_id"))] * len(group)  # set just above
                 batch = self._router.batch_handler_for(group[0][1].envelope.type)
                 if batch is None:
                     outcomes.append(await self._apply_one(session, group[0]))
@@ -276,7 +276,8 @@ class ConsumerRunner:
             outcome = "applied" if fresh else "duplicate"
             CONSUMED.labels(self.name, ce_type, outcome).inc()
             # One line per event (its transaction's duration is the run's, shared by its events).
-            log.info(
+            structural(
+                __name__,
                 "event consumed",
                 consumer=self.group_id,
                 type=ce_type,
