@@ -130,6 +130,7 @@ def document() -> dict[str, Any]:
     }
 
 
+@cache
 def rendered() -> bytes:
     """The document as checked in: indented, keys in a stable order, a final newline."""
     return orjson.dumps(document(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

@@ -8,7 +8,6 @@ lines in its own text format until the service configures logging in its lifespa
 from __future__ import annotations
 
 import argparse
-import os
 
 import uvicorn
 
@@ -21,9 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    prefix = args.service.upper()
-    json = os.environ.get(f"{prefix}_LOG_JSON", "true").lower() not in ("0", "false", "no")
-    configure_logging(args.service, level=os.environ.get(f"{prefix}_LOG_LEVEL", "INFO"), json=json)
+    # JSON at INFO until the service's lifespan configures logging from its own settings.
+    configure_logging(args.service)
     uvicorn.run(
         f"{args.service}.app:create_app",
         factory=True,

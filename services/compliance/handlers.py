@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import common.contracts.contact as k
 import common.contracts.intake as c
 from common.clock import Clock
+from common.contracts.catalog import TOPICS, topics_read_by
 from common.messaging.consumer import BatchHandler, EventRouter, NotYet
 from common.messaging.envelope import Event
 from common.messaging.outbox import Publisher
@@ -61,30 +62,22 @@ def build_router(deps: Deps) -> EventRouter:
         "contact.attempted": _contact_attempted,
         "optout.received": _opted_out,
     }
-    audited_only = (
-        "account.updated",
-        "payment.received",
-        "borrower.erased",
-        "promise.made",
-        "promise.kept",
-        "promise.broken",
-        "plan.created",
-        "plan.installment_missed",
-        "plan.completed",
-        "collection.escalated",
-        # a visit's life, its evidence hashes included: in the chain, nothing can be swapped later
-        "visit.scheduled",
-        "visit.checked_in",
-        "visit.completed",
-        "visit.cancelled",
-    )
+    runs: dict[str, Callable[[AsyncSession, list[Event[Any]], Deps], Awaitable[None]]] = {
+        "account.placed": _placed,
+        "permit.requested": _permits_requested,
+    }
+    # Everything else on the topics compliance reads (the catalogue's) is only audited: amounts,
+    # promises and plans, escalations, and a visit's life with its evidence hashes (in the chain,
+    # nothing can be swapped later).
+    read = {ce_type for topic in topics_read_by("compliance") for ce_type in TOPICS[topic].types}
+    audited_only = sorted(read - effects.keys() - runs.keys())
     for ce_type in effects:
         router.on(ce_type)(_audited(effects.get(ce_type), deps))
     # The frequent types are handled a run at a time.
     for ce_type in audited_only:
         router.on_batch(ce_type)(_audited_run(_seqs_advanced, deps))
-    router.on_batch("account.placed")(_audited_run(_placed, deps))
-    router.on_batch("permit.requested")(_audited_run(_permits_requested, deps))
+    for ce_type, effect in runs.items():
+        router.on_batch(ce_type)(_audited_run(effect, deps))
     return router
 
 

@@ -240,14 +240,7 @@ def _settle_batch_duplicates(lines: list[Line]) -> None:
             line.errors = first.errors
 
 
-@dataclass
-class Placed:
-    account_id: uuid.UUID
-    borrower_id: uuid.UUID
-    line: int
-
-
-async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
+async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, book.Placement]:
     """Placements in bulk: each line checked and sealed, the book decides what they place, then new
     borrowers, accounts and lender events go in by COPY and known borrowers are updated."""
     if not lines:
@@ -274,13 +267,9 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
         by_number[number].errors = errors
     for borrower_id, sealed in planned.known_borrowers.items():
         await repo.update_borrower(ctx.session, borrower_id, **book.borrower_changes(sealed))
-    placed: dict[str, Placed] = {}
     for p in planned.placements:
         line = by_number[p.candidate.number]
         line.status, line.account_id = "accepted", p.account_id
-        placed[p.external_account_id] = Placed(
-            account_id=p.account_id, borrower_id=p.borrower_id, line=line.number
-        )
         ctx.publish(
             book.placed_event(p),
             borrower_id=p.borrower_id,
@@ -293,7 +282,7 @@ async def _place_accounts(ctx: Context, lines: list[Line]) -> dict[str, Placed]:
     await copy_rows(ctx.session, accounts, ACCOUNT_COLUMNS, rows)
     rows = [book.lender_event_row(ctx.tenant, p) for p in planned.placements]
     await copy_rows(ctx.session, lender_events, LENDER_EVENT_COLUMNS, rows)
-    return placed
+    return {p.external_account_id: p for p in planned.placements}
 
 
 def _checked(ctx: Context, line: Line, *, unchecked: bool) -> book.Candidate:
@@ -326,9 +315,9 @@ async def _without_replays(ctx: Context, lines: list[Line], existing: dict[str, 
     return [ln for ln in lines if ln.status != "duplicate"]
 
 
-async def _apply_change_line(ctx: Context, line: Line, placed: dict[str, Placed]) -> None:
+async def _apply_change_line(ctx: Context, line: Line, placed: dict[str, book.Placement]) -> None:
     ext = line.event.account.external_account_id
-    placed_later = ext in placed and placed[ext].line > line.number
+    placed_later = ext in placed and placed[ext].candidate.number > line.number
     account = (await repo.accounts_by_external(ctx.session, ctx.tenant, [ext], lock=True)).get(ext)
     if account is None or placed_later:
         line.errors = [

@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
 import common.contracts.contact as k
 from common.devstack import stack as devstack
@@ -21,6 +20,7 @@ from common.messaging.envelope import encode_payload, new_envelope
 from common.messaging.producer import make_producer
 from tests.bench.common import post_ndjson, token, wait_for_count
 from tests.bench.data import placement
+from tests.support.kafka import group_state
 
 KNOWN = "SELECT count(*) FROM compliance.accounts WHERE tenant = $1"
 DECIDED = "SELECT count(*) FROM compliance.decisions WHERE tenant = $1 AND requester = 'ops'"
@@ -114,15 +114,8 @@ async def scale_out(*, requests: int = 5_000, timeout_s: float = 120) -> list[di
 async def _members(layout: Layout, n: int, *, timeout_s: float) -> None:
     """Wait until the group is stable with `n` members (a rebalance would stall the measurement)."""
     deadline = time.monotonic() + timeout_s
-    admin = AIOKafkaAdminClient(bootstrap_servers=layout.kafka_bootstrap)
-    await admin.start()
-    try:
-        while time.monotonic() < deadline:
-            (described,) = await admin.describe_consumer_groups([GROUP])
-            found = described.groups[0]  # (error_code, group_id, state, protocol_type, protocol, members)
-            if str(found[2]) == "Stable" and len(found[5]) == n:
-                return
-            await asyncio.sleep(0.5)
-    finally:
-        await admin.close()
+    while time.monotonic() < deadline:
+        if await group_state(layout.kafka_bootstrap, GROUP) == ("Stable", n):
+            return
+        await asyncio.sleep(0.5)
     raise TimeoutError(f"{GROUP} did not settle on {n} members within {timeout_s:.0f}s")

@@ -5,7 +5,6 @@ and visits carry the trace id the lender sent, and every line the services wrote
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,33 +15,12 @@ from common.auth import Role
 from common.logging import new_traceparent
 from common.testing.stack import Stack
 from tests.e2e.intake import builders as b
+from tests.support.logs import Tail
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 READERS = ("compliance", "reminders", "visits")
-
-
-class Tail:
-    """What a service's log gained since it was opened."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.start = path.stat().st_size if path.exists() else 0
-
-    def lines(self) -> list[bytes]:
-        with self.path.open("rb") as log:
-            log.seek(self.start)
-            return [line for line in log.read().splitlines() if line.strip()]
-
-    def records(self) -> list[dict[str, Any]]:
-        found = []
-        for line in self.lines():
-            try:
-                found.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                raise AssertionError(f"{self.path.name}: not a JSON line: {line[:300]!r}") from None
-        return found
 
 
 async def test_one_placement_is_one_trace_through_four_services_and_every_line_is_json(stack: Stack) -> None:

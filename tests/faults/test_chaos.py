@@ -19,12 +19,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -39,6 +37,8 @@ from common.devstack.layout import SERVICES
 from common.messaging.producer import make_producer
 from common.testing.stack import Stack
 from tests.e2e.reminders.placements import DAYTIME, placement, steady_zone
+from tests.support.cli import collectctl
+from tests.support.logs import Tail
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -79,6 +79,29 @@ async def kill_9(stack: Stack, name: str, port: int | None = None) -> None:
     await eventually(lambda: not processes.pid_alive(pid), timeout_s=30, interval_s=0.1)
     if port is not None:
         await eventually(lambda: not processes.port_open(port), timeout_s=60, interval_s=0.2)
+
+
+SERVICE_TABLES = ("compliance.accounts", "reminders.accounts", "visits.accounts")
+
+
+async def first_reminders_sent(pg: asyncpg.Pool, accounts: list[uuid.UUID]) -> int:
+    return int(
+        await pg.fetchval(
+            "SELECT count(*) FROM reminders.jobs WHERE account_id = ANY($1::uuid[])"
+            " AND purpose = 'collection' AND step_dpd = 0 AND state = 'sent'",
+            accounts,
+        )
+    )
+
+
+async def rows_per_service(pg: asyncpg.Pool, accounts: list[uuid.UUID]) -> dict[str, int]:
+    """How many of these accounts each service holds (one row each once every placement applied)."""
+    found = {}
+    for table in SERVICE_TABLES:
+        found[table] = await pg.fetchval(
+            f"SELECT count(*) FROM {table} WHERE account_id = ANY($1::uuid[])", accounts
+        )
+    return found
 
 
 async def post(stack: Stack, tenant: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -162,22 +185,13 @@ async def mend(pg: asyncpg.Pool) -> None:
     )
 
 
-async def collectctl(stack: Stack, *args: str) -> str:
-    """The operator's command line, against the dev stack's broker."""
-    cli = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("collectctl")),
-        *args,
-        env={**os.environ, "COLLECTCTL_KAFKA_BOOTSTRAP": stack.kafka_bootstrap},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await cli.communicate()
-    assert cli.returncode == 0, err.decode()
-    return out.decode()
+async def operator(stack: Stack, *args: str) -> str:
+    """`collectctl` against the dev stack's broker."""
+    return await collectctl(*args, env={"COLLECTCTL_KAFKA_BOOTSTRAP": stack.kafka_bootstrap})
 
 
 async def dead_letters(stack: Stack) -> list[dict[str, Any]]:
-    listed = await collectctl(stack, "dlq", "list", "intake.v1", "--limit", "100000")
+    listed = await operator(stack, "dlq", "list", "intake.v1", "--limit", "100000")
     return [orjson.loads(line) for line in listed.splitlines() if line.strip()]
 
 
@@ -191,14 +205,11 @@ async def faults(stack: Stack, tenant: str, log: list[str]) -> None:
         # a second application.
         env = {f"{service.upper()}_FAULTS": f"consumer.after_apply@{tenant}"}
         await asyncio.to_thread(devstack.stop_service, layout, service)
-        log = layout.logs / f"{service}.log"
-        before = log.stat().st_size if log.exists() else 0
+        log = Tail(layout.logs / f"{service}.log")
         await asyncio.to_thread(devstack.start_service, layout, service, extra_env=env, wait=False)
         pid = int((layout.run / f"{service}.pid").read_text())
         await eventually(lambda: not processes.pid_alive(pid), timeout_s=120, interval_s=0.2)
-        with log.open("rb") as output:
-            output.seek(before if output.seek(0, 2) >= before else 0)
-            said = output.read().decode(errors="replace")
+        said = log.text()
         assert "crash point reached: consumer.after_apply" in said, (
             f"{service} died otherwise:\n{said[-3000:]}"
         )
@@ -261,21 +272,14 @@ async def test_the_book_survives_every_fault_exactly_once(
 
     async def all_sent() -> bool:
         try:
-            sent = await pg.fetchval(
-                "SELECT count(*) FROM reminders.jobs WHERE account_id = ANY($1::uuid[])"
-                " AND purpose = 'collection' AND step_dpd = 0 AND state = 'sent'",
-                accounts,
-            )
+            return await first_reminders_sent(pg, accounts) == ACCOUNTS
         except (OSError, asyncpg.PostgresError):  # PostgreSQL may still be recovering from its crash
             return False
-        return bool(sent == ACCOUNTS)
 
     await eventually(all_sent, timeout_s=300, interval_s=2)
 
     # Every lender event applied once by every service.
-    for table in ("compliance.accounts", "reminders.accounts", "visits.accounts"):
-        rows = await pg.fetchval(f"SELECT count(*) FROM {table} WHERE account_id = ANY($1::uuid[])", accounts)
-        assert rows == ACCOUNTS, table
+    assert await rows_per_service(pg, accounts) == dict.fromkeys(SERVICE_TABLES, ACCOUNTS)
     audited = await pg.fetch(
         "SELECT content::jsonb ->> 'ce_subject' AS account, count(*) AS n FROM compliance.audit_log"
         " WHERE chain = $1 AND kind = 'event' AND content::jsonb ->> 'ce_type' = 'account.placed' GROUP BY 1",
@@ -358,33 +362,24 @@ async def poison_replayed_once(stack: Stack, pg: asyncpg.Pool, tenant: str, pois
     assert {d["reason"] for d in found} == {"handler_error", "envelope"}, found
     assert all("reminders refuses tenant" in d["error"] for d in found if d["reason"] == "handler_error")
     # The others applied what reminders could not; reminders has none of it.
-    for table, expected in (
-        ("compliance.accounts", POISONED),
-        ("visits.accounts", POISONED),
-        ("reminders.accounts", 0),
-    ):
-        rows = await pg.fetchval(f"SELECT count(*) FROM {table} WHERE account_id = ANY($1::uuid[])", poisoned)
-        assert rows == expected, table
+    assert await rows_per_service(pg, poisoned) == {
+        "compliance.accounts": POISONED,
+        "reminders.accounts": 0,
+        "visits.accounts": POISONED,
+    }
 
     await mend(pg)
     ce_ids = sorted({d["ce_id"] for d in found if d["reason"] == "handler_error"})
-    said = await collectctl(
+    said = await operator(
         stack, "dlq", "replay", "intake.v1", *(a for c in ce_ids for a in ("--ce-id", c)), "--limit", "100000"
     )
     assert said.startswith("replayed "), said
 
     async def reminded() -> bool:
-        sent = await pg.fetchval(
-            "SELECT count(*) FROM reminders.jobs WHERE account_id = ANY($1::uuid[])"
-            " AND purpose = 'collection' AND step_dpd = 0 AND state = 'sent'",
-            poisoned,
-        )
-        return bool(sent == POISONED)
+        return await first_reminders_sent(pg, poisoned) == POISONED
 
     await eventually(reminded, timeout_s=120, interval_s=1)
-    for table in ("compliance.accounts", "reminders.accounts", "visits.accounts"):
-        rows = await pg.fetchval(f"SELECT count(*) FROM {table} WHERE account_id = ANY($1::uuid[])", poisoned)
-        assert rows == POISONED, table
+    assert await rows_per_service(pg, poisoned) == dict.fromkeys(SERVICE_TABLES, POISONED)
     audited = await pg.fetchval(
         "SELECT count(*) FROM compliance.audit_log WHERE chain = $1 AND kind = 'event'"
         " AND content::jsonb ->> 'ce_type' = 'account.placed'",

@@ -16,20 +16,18 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal, Role
 from common.crypto import FieldCipher, Keyring, generate_keyring_file
-from common.messaging.outbox import pending
 from common.problems import ProblemError
 from common.testing.stack import Stack
 from reminders import commands
 from reminders.commands import CallOutcome, InboundSms
 from tests.support.plans import fill
-from tests.support.rollback import rolled_back
+from tests.support.rollback import published, rolled_back
 
 pytestmark = pytest.mark.integration
 
@@ -100,15 +98,6 @@ async def pending_job(
         },
     )
     return job_id
-
-
-def published(session: AsyncSession, ce_type: str) -> list[dict[str, Any]]:
-    """What the transaction will publish (the outbox is written at commit)."""
-    return [
-        orjson.loads(row["payload"])  # type: ignore[arg-type]
-        for row in pending(session)
-        if row["headers"]["ce_type"] == ce_type  # type: ignore[index]
-    ]
 
 
 async def scalar(session: AsyncSession, sql: str, **params: Any) -> Any:

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +23,8 @@ import common.contracts.reminders as r
 from common.clock import ManualClock
 from common.contracts import type_of
 from common.messaging.envelope import Event, new_envelope
-from common.messaging.outbox import pending
 from common.testing.stack import Stack
-from tests.support.rollback import rolled_back
+from tests.support.rollback import published, rolled_back
 from visits.cases import Policy
 from visits.handlers import build_router
 
@@ -110,12 +108,7 @@ async def case_of(session: AsyncSession, account_id: uuid.UUID) -> Any:
 
 async def permit_requests(session: AsyncSession, account_id: uuid.UUID) -> list[dict[str, Any]]:
     """The permit requests the transaction will publish (the outbox is written at commit)."""
-    found = [
-        orjson.loads(row["payload"])  # type: ignore[arg-type]
-        for row in pending(session)
-        if row["headers"]["ce_type"] == "permit.requested"  # type: ignore[index]
-    ]
-    return [p for p in found if p["account_id"] == str(account_id)]
+    return [p for p in published(session, "permit.requested") if p["account_id"] == str(account_id)]
 
 
 @pytest.fixture

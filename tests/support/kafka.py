@@ -59,3 +59,16 @@ async def group_caught_up(bootstrap: str, group: str, topic: str) -> bool:
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def group_state(bootstrap: str, group: str) -> tuple[str, int]:
+    """The consumer group's state ("Stable", "PreparingRebalance", ...) and how many members it has."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_consumer_groups([group])
+        # (error_code, group_id, state, protocol_type, protocol, members, ...)
+        found = described.groups[0]
+        return str(found[2]), len(found[5])
+    finally:
+        await admin.close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 
+from common.messaging.outbox import pending
 from common.testing.stack import Stack
 
 
@@ -23,3 +26,12 @@ async def rolled_back(stack: Stack) -> AsyncIterator[AsyncConnection]:
                 await transaction.rollback()
     finally:
         await engine.dispose()
+
+
+def published(session: AsyncSession, ce_type: str) -> list[dict[str, Any]]:
+    """The payloads of `ce_type` the transaction would publish (the outbox is written at commit)."""
+    return [
+        orjson.loads(row["payload"])  # type: ignore[arg-type]
+        for row in pending(session)
+        if row["headers"]["ce_type"] == ce_type  # type: ignore[index]
+    ]

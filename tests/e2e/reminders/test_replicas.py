@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from common.devstack import stack as devstack
 from common.testing.stack import Stack
 from tests.e2e.intake import builders as b
 from tests.e2e.reminders.desk import Desk, Placed
 from tests.e2e.reminders.placements import DAYTIME, Placement, placement, steady_zone
+from tests.support.kafka import group_state
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -59,19 +59,6 @@ def same_borrower(first: Placement) -> Placement:
     return Placement(
         event=event, jurisdiction=first.jurisdiction, zone=first.zone, phone=first.phone, email=first.email
     )
-
-
-async def group_state(stack: Stack, group: str) -> tuple[str, int]:
-    """The consumer group's state and how many members it has."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_consumer_groups([group])
-        # (error_code, group_id, state, protocol_type, protocol, members, ...)
-        found = described.groups[0]
-        return str(found[2]), len(found[5])
-    finally:
-        await admin.close()
 
 
 async def test_two_replicas_share_the_work_and_every_guarantee_holds(
@@ -146,8 +133,8 @@ async def test_two_replicas_share_the_work_and_every_guarantee_holds(
 
 
 async def _has_members(stack: Stack, group: str, n: int) -> bool:
-    return (await group_state(stack, group))[1] >= n
+    return (await group_state(stack.kafka_bootstrap, group))[1] >= n
 
 
 async def _settled_on_one(stack: Stack, group: str) -> bool:
-    return await group_state(stack, group) == ("Stable", 1)
+    return await group_state(stack.kafka_bootstrap, group) == ("Stable", 1)

@@ -7,10 +7,7 @@ morning before the crew checks in (a check-in is refused outside the permit's wi
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
-import sys
 import uuid
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -27,6 +24,7 @@ from common.testing.travel import TimeTravel
 from tests.e2e.intake import builders as b
 from tests.e2e.intake.lender import Lender
 from tests.e2e.visits.field import DOOR, agent, until
+from tests.support.cli import collectctl
 
 pytestmark = pytest.mark.e2e
 
@@ -87,16 +85,11 @@ async def test_escalation_to_receipt(
     assert picture.status_code == 200 and picture.headers["content-type"].startswith("image/svg+xml")
     # The same picture from the command line, as an ops lead would fetch it.
     drawn = tmp_path / "c1.svg"
-    cli = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("collectctl")),
+    await collectctl(
         *("visits", "plan", "--crew", "c1", "--date", str(day), "--tenant", tenant),
         *("--svg", str(drawn), "--url", stack.service_urls["visits"]),
-        env={**os.environ, "COLLECTCTL_SIGNING_KEY_FILE": str(stack.layout.jwt_private_key)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        env={"COLLECTCTL_SIGNING_KEY_FILE": str(stack.layout.jwt_private_key)},
     )
-    output, _ = await cli.communicate()
-    assert cli.returncode == 0, output.decode()
     assert drawn.read_bytes() == picture.content
 
     # A payment cancels the third account's planned visit within seconds, and it leaves the plan.
