@@ -258,3 +258,72 @@ async def test_a_stop_event_takes_a_planned_visit_out_of_its_crews_plan(
     assert cancelled.state == "cancelled" and cancelled.reasons[0]["rule"] == f"visits.{reason}"
     # The borrower's other visit is untouched.
     assert (await repo.visit(session, uuid.UUID(visit_ids[1]))).state == "planned"
+
+
+async def test_a_receipt_retried_after_lost_signal_is_recorded_once(session: AsyncSession, router: Any) -> None:
+    """The app loses signal after sending a cash receipt and sends it again, then once more with the
+    notes edited: one receipt, one payment reaching intake, one attempt in the ledger. The same
+    receipt for another visit is refused rather than taken as a second payment."""
+    from visits import cases
+    from visits import repository as repo
+
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    accounts = [(uuid.uuid4(), uuid.uuid4()) for _ in range(2)]
+    await router.batch_handler_for("account.placed")(
+        session, [event(placed(a, b, [address()]), tenant) for a, b in accounts]
+    )
+    visit_ids = []
+    for account_id, borrower_id in accounts:
+        visit_id = uuid.uuid4()
+        await repo.insert_visit(
+            session,
+            {
+                "visit_id": visit_id,
+                "tenant": tenant,
+                "account_id": account_id,
+                "borrower_id": borrower_id,
+                "date": date(2026, 12, 3),
+                "source": "ops",
+                "reason": "r",
+                "state": "checked_in",
+                "crew_id": "c1",
+                "permit_id": uuid.uuid4(),
+                "check_in": {"crew_id": "c1", "at": NOW.isoformat()},
+            },
+        )
+        visit_ids.append(visit_id)
+    receipt = {"client_id": "app-receipt-1", "amount_minor": 500_000, "method": "cash", "number": "R-1"}
+
+    def outcome(notes: str | None) -> cases.Outcome:
+        return cases.Outcome(
+            outcome="met_paid",
+            entry_consent=True,
+            notes=notes,
+            promise=None,
+            receipt=receipt,
+            evidence=[],
+            fingerprint=f"body-{notes}",
+        )
+
+    async def complete(visit_id: uuid.UUID, notes: str | None) -> bool:
+        visit = await repo.visit(session, visit_id, lock=True)
+        account = await repo.account(session, visit.account_id)
+        return await cases.complete(session, visit, account, outcome(notes), agent_id="a1", now=NOW)
+
+    assert await complete(visit_ids[0], None) is True
+    assert await complete(visit_ids[0], None) is False  # the same body again
+    assert await complete(visit_ids[0], "enc:v1:edited") is False  # the same receipt, notes edited
+    with pytest.raises(cases.Refused) as refused:
+        await complete(visit_ids[1], None)
+    assert refused.value.status == 409
+
+    rows = (
+        await session.execute(
+            text("SELECT visit_id, amount_minor FROM visits.receipts WHERE tenant = :t"), {"t": tenant}
+        )
+    ).all()
+    assert [(r.visit_id, r.amount_minor) for r in rows] == [(visit_ids[0], 500_000)]
+    completed = published(session, "visit.completed")
+    assert [(p["visit_id"], p["receipt"]["amount_minor"]) for p in completed] == [(str(visit_ids[0]), 500_000)]
+    assert len(published(session, "contact.attempted")) == 1
+    assert (await repo.visit(session, visit_ids[1])).state == "checked_in"
