@@ -15,8 +15,9 @@ from common.db import unit_of_work
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from compliance import __doc__ as description
 from compliance import audit_store, tables
+from compliance.api import replays
 from compliance.api.routes import router
-from compliance.domain.packs import POLICY_DIR, load_all
+from compliance.domain.packs import POLICY_DIR, PackArchive, load_all
 from compliance.freshness import IntakeLag
 from compliance.handlers import Deps, build_priority_router, build_router
 from compliance.settings import ComplianceSettings
@@ -28,6 +29,7 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
     settings = settings or ComplianceSettings()
     deps = Deps(
         packs=load_all(settings.policies_dir or POLICY_DIR),
+        archive=PackArchive(settings.policies_dir or POLICY_DIR),
         clock=clock or make_clock(settings),
         permit_ttl=timedelta(seconds=settings.permit_ttl_s),
         visit_tenants=frozenset(t.strip() for t in settings.visit_tenants.split(",") if t.strip()),
@@ -38,7 +40,7 @@ def create_app(settings: ComplianceSettings | None = None, *, clock: Clock | Non
         description=description or "",
         outbox=tables.outbox,
         inbox=tables.inbox,
-        api=[router],
+        api=[router, replays.router],
         subscriptions=topics_read_by("compliance"),
         events=build_router(deps),
         priority=build_priority_router(deps),

@@ -12,6 +12,7 @@ beside it. Verify checks both, so changing a row's content, its digest, or its p
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ from compliance.domain.audit import (
     sign_checkpoint,
     verify_chain,
 )
-from compliance.tables import audit_checkpoints, audit_log
+from compliance.tables import audit_checkpoints, audit_log, decisions
 
 # The advisory lock namespace of the chain heads (with the chain's hash as the second key): appends
 # to one tenant's chain, from every replica, line up behind its lock.
@@ -43,13 +44,28 @@ _PENDING = "audit_pending"
 VERIFY_PAGE = 5000
 
 
+def snapshot_sha256(snapshot: dict[str, Any]) -> str:
+    """The hash a decision's audit entry keeps of its snapshot (canonical JSON: the same bytes from
+    the dict the engine saw and from the stored JSONB read back)."""
+    return hashlib.sha256(canonical_json(snapshot)).hexdigest()
+
+
 def chain_body(tenant: str, content_sha256: str) -> dict[str, Any]:
     return {"tenant": tenant, "content_sha256": content_sha256}
 
 
-def append(session: AsyncSession, *, kind: str, tenant: str, content: dict[str, Any], at: datetime) -> None:
+def append(
+    session: AsyncSession,
+    *,
+    kind: str,
+    tenant: str,
+    content: dict[str, Any],
+    at: datetime,
+    ref: str | None = None,
+) -> None:
     """Add an entry to the chain in the caller's transaction. Entries are chained and written together
-    just before it commits: the chain's lock, which every writer waits for, is held only for that."""
+    just before it commits: the chain's lock, which every writer waits for, is held only for that.
+    `ref` names the record the entry is about (a decision's permit id), to find the entry by it."""
     raw = canonical_json(content)
     pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
     pending.append(
@@ -59,6 +75,7 @@ def append(session: AsyncSession, *, kind: str, tenant: str, content: dict[str, 
             "content": raw.decode(),
             "content_sha256": hashlib.sha256(raw).hexdigest(),
             "recorded_at": at.isoformat(),
+            "ref": ref,
         }
     )
     before_commit(session, "audit", _write_pending, order=100)  # last: it takes the chain's lock
@@ -95,13 +112,25 @@ async def _write_pending(session: AsyncSession) -> None:
                     entry["content"],
                     entry["content_sha256"],
                     digest,
+                    entry["ref"],
                 )
             )
             seq, prev = seq + 1, digest
     await copy_rows(session, audit_log, _COLUMNS, rows)
 
 
-_COLUMNS = ("chain", "seq", "prev_hash", "kind", "recorded_at", "tenant", "content", "content_sha256", "hash")
+_COLUMNS = (
+    "chain",
+    "seq",
+    "prev_hash",
+    "kind",
+    "recorded_at",
+    "tenant",
+    "content",
+    "content_sha256",
+    "hash",
+    "ref",
+)
 
 
 async def rows(
@@ -195,17 +224,55 @@ async def verify(session: AsyncSession, chain: str) -> VerifyResult:
                 anchored.ok, anchored.entries - 1, anchored.head, anchored.first_bad_seq, anchored.problem
             )
         bad_content = next((row.seq for row in page if not content_intact(row)), None)
-        if bad_content is not None and (result.first_bad_seq is None or bad_content < result.first_bad_seq):
+        bad: tuple[int, str] | None = (
+            (bad_content, f"entry {bad_content}: content does not match its digest") if bad_content else None
+        )
+        if bad is None:
+            bad = await _decisions_astray(session, page)
+        if bad is not None and (result.first_bad_seq is None or bad[0] < result.first_bad_seq):
             # As for a broken link: count and head are those of the intact entries before the bad one.
-            intact = [e for e in entries if e.seq < bad_content]
+            intact = [e for e in entries if e.seq < bad[0]]
             head_hash = intact[-1].hash if intact else (anchor.hash if anchor else None)
-            problem = f"entry {bad_content}: content does not match its digest"
-            return VerifyResult(False, count + len(intact), head_hash, bad_content, problem)
+            return VerifyResult(False, count + len(intact), head_hash, bad[0], bad[1])
         if not result.ok:
             return VerifyResult(
                 False, count + result.entries, result.head, result.first_bad_seq, result.problem
             )
         count, anchor = count + len(entries), entries[-1]
+
+
+async def _decisions_astray(session: AsyncSession, page: list[Any]) -> tuple[int, str] | None:
+    """The first decision entry of a page whose stored decision no longer says what the entry
+    recorded: its snapshot's hash, its outcome or its policy (a decision row edited afterwards)."""
+    entries = [row for row in page if row.kind == "decision" and row.ref]
+    if not entries:
+        return None
+    found = await session.execute(
+        select(decisions.c.permit_id, decisions.c.snapshot, decisions.c.outcome, decisions.c.policy).where(
+            decisions.c.permit_id.in_([uuid.UUID(row.ref) for row in entries])
+        )
+    )
+    stored = {str(r.permit_id): r for r in found}
+    for row in entries:
+        content = orjson.loads(row.content)
+        decision = stored.get(row.ref)
+        if decision is None:
+            return row.seq, f"entry {row.seq}: decision {row.ref} is missing from the decisions table"
+        expected = content.get("snapshot_sha256")
+        if expected is not None and snapshot_sha256(decision.snapshot) != expected:
+            problem = f"entry {row.seq}: decision {row.ref}: its stored snapshot is not the one decided on"
+            return row.seq, problem
+        if (decision.outcome, decision.policy) != (content.get("outcome"), content.get("policy")):
+            return row.seq, f"entry {row.seq}: decision {row.ref}: its stored outcome or policy was changed"
+    return None
+
+
+async def entries_for(session: AsyncSession, refs: list[str]) -> dict[str, Any]:
+    """The audit entries about these records (decision permit ids), by ref."""
+    if not refs:
+        return {}
+    found = await session.execute(select(audit_log).where(audit_log.c.ref.in_(refs)))
+    return {str(row.ref): row for row in found}
 
 
 async def head(session: AsyncSession, chain: str) -> tuple[int, str] | None:

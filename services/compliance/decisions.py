@@ -20,6 +20,7 @@ from compliance import repository as repo
 from compliance.domain.engine import evaluate
 from compliance.domain.model import AccountState, Attempt, Decision, Ledger, PermitRequest, Reason
 from compliance.domain.packs import Pack, pack_for
+from compliance.domain.version import ENGINE
 from compliance.views import (
     attempt_from_row,
     reserved_from_row,
@@ -81,6 +82,16 @@ def permit_request(d: Any, *, account_id: str, borrower_id: str, at: datetime) -
     )
 
 
+def recorded_versions(pack: Pack, permit_ttl: timedelta) -> dict[str, Any]:
+    """The part of a decision's snapshot that says which code and which rules decided it."""
+    return {
+        "engine": ENGINE,
+        "policy": pack.version_tag,
+        "packs": pack.hashes,
+        "permit_ttl_s": int(permit_ttl.total_seconds()),  # whole seconds (COMPLIANCE_PERMIT_TTL_S)
+    }
+
+
 @dataclass
 class Reserved:
     """An allowed permit not used yet: a contact that may still happen, until it expires. A permit
@@ -103,6 +114,14 @@ class Bench:
     history: dict[uuid.UUID, list[Attempt]]
     reserved: dict[uuid.UUID, list[Reserved]]
     _states: dict[uuid.UUID, tuple[AccountState, dict[str, Any]]] = field(default_factory=dict)
+    _versions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def versions(self, pack: Pack) -> dict[str, Any]:
+        """What a decision was made under: engine, pack versions and their files' hashes, the TTL."""
+        found = self._versions.get(pack.name)
+        if found is None:
+            found = self._versions[pack.name] = recorded_versions(pack, self.permit_ttl)
+        return found
 
     def state(self, account: Any, borrower: Any) -> tuple[AccountState, dict[str, Any]]:
         """The account's state for the engine, and its snapshot, built once per run."""
@@ -150,7 +169,9 @@ class Bench:
                 third_party_id=request.third_party_id,
             )
             self.reserved.setdefault(borrower_id, []).append(Reserved(held, decision.expires_at, job_id))
-        return decision, snapshot_with(request, state_json, ledger)
+        snap = snapshot_with(request, state_json, ledger)
+        snap["versions"] = self.versions(pack)
+        return decision, snap
 
 
 async def load(

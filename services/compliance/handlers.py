@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from common.messaging.envelope import Event
 from common.messaging.outbox import Publisher
 from compliance import audit_store, decisions
 from compliance import repository as repo
-from compliance.domain.packs import Pack
+from compliance.domain.packs import Pack, PackArchive
 from compliance.tables import outbox
 
 SOURCE = "compliance"
@@ -42,6 +42,8 @@ class Deps:
     clock: Clock
     permit_ttl: timedelta
     visit_tenants: frozenset[str]
+    # every pack version ever released, for replay (today's `packs` are its newest)
+    archive: PackArchive = field(default_factory=PackArchive)
 
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
@@ -390,8 +392,14 @@ async def _decide_one(
         decided_at=now,
         job_id=d.job_id,
     )
+    # The entry keeps the snapshot's hash and what decided it: replay proves it used what the
+    # engine saw, and a snapshot altered afterwards is found by the chain's verify.
+    audited = decided.model_dump(mode="json")
+    audited["snapshot_sha256"] = audit_store.snapshot_sha256(snap)
+    if "versions" in snap:
+        audited["engine"], audited["packs"] = snap["versions"]["engine"], snap["versions"]["packs"]
     audit_store.append(
-        session, kind="decision", tenant=tenant, content=decided.model_dump(mode="json"), at=now
+        session, kind="decision", tenant=tenant, content=audited, at=now, ref=str(permit_id)
     )
     await _publish(
         session,

@@ -203,6 +203,26 @@ async def decision(session: AsyncSession, permit_id: uuid.UUID, *, lock: bool = 
     return (await session.execute(stmt)).first()
 
 
+async def decisions_between(
+    session: AsyncSession,
+    tenant: str | None,
+    start: datetime,
+    end: datetime,
+    *,
+    after: Any = None,
+    limit: int,
+) -> list[Any]:
+    """Decisions made in [start, end), oldest first, of one tenant (None: every tenant), after a
+    (decided_at, permit_id) cursor."""
+    stmt = select(decisions).where(decisions.c.decided_at >= start, decisions.c.decided_at < end)
+    if tenant is not None:
+        stmt = stmt.where(decisions.c.tenant == tenant)
+    if after is not None:
+        stmt = stmt.where(tuple_(decisions.c.decided_at, decisions.c.permit_id) > tuple_(*after))
+    stmt = stmt.order_by(decisions.c.decided_at, decisions.c.permit_id).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
 async def use_permit(session: AsyncSession, permit_id: uuid.UUID, *, at: datetime, by: str) -> None:
     await session.execute(
         update(decisions).where(decisions.c.permit_id == permit_id).values(used_at=at, used_by=by)

@@ -99,6 +99,8 @@ decisions = Table(
     Column("used_at", DateTime(timezone=True)),
     Column("used_by", Text),
     Index("ix_decisions_account_id_decided_at", "account_id", "decided_at"),
+    Index("ix_decisions_tenant_decided_at", "tenant", "decided_at", "permit_id"),
+    Index("ix_decisions_decided_at", "decided_at", "permit_id"),
     # Every decision reads the borrower's outstanding permits (allowed, not used yet).
     Index(
         "ix_decisions_outstanding",
@@ -137,6 +139,9 @@ audit_log = Table(
     Column("content", Text, nullable=False),
     Column("content_sha256", Text, nullable=False),
     Column("hash", Text, nullable=False),
+    # the record the entry is about (a decision's permit id), to find its entry; not chained
+    Column("ref", Text),
+    Index("ix_audit_log_ref", "ref", postgresql_where=text("ref IS NOT NULL")),
 )
 
 audit_checkpoints = Table(

@@ -124,6 +124,13 @@ async def test_compliance_hot_queries_use_indexes(stack: Stack, db: AsyncConnect
             "decision": lambda s: repo.decision(s, some, lock=True),
             "decision_by_request": lambda s: repo.decision_by_request(s, "r7"),
             "decisions_of": lambda s: repo.decisions_of(s, accounts[0], limit=50),
+            "decisions_between": lambda s: repo.decisions_between(
+                s, "t1", now - timedelta(days=1), now + timedelta(days=1), limit=100
+            ),
+            "decisions_between_all": lambda s: repo.decisions_between(
+                s, None, now - timedelta(days=1), now + timedelta(days=1), limit=100
+            ),
+            "audit_entries_for": lambda s: audit_store.entries_for(s, [str(some)]),
             "use_permit": lambda s: repo.use_permit(s, some, at=now, by="test"),
             "release_job_permits": lambda s: repo.release_job_permits(
                 s, borrowers[0], "job-1", at=now, by="job:job-1", keep=some

@@ -1,12 +1,18 @@
 """Policy packs: versioned YAML files of rules, validated on load, one per jurisdiction.
 
+Every version ever released is kept, as `policies/<pack>/<version>.yaml`, and never edited (the
+`SHA256SUMS` beside them lists each file's hash; a test fails when a kept file changes): the newest
+version of each pack decides today, the older ones stay loadable so a stored decision replays
+against exactly the rules that made it.
+
 A pack may extend another (US-MA extends US): the resolved pack holds the base's rules followed by
-its own, and its `version_tag` names every file version it was built from, so a stored decision
-can be replayed against exactly the rules that made it.
+its own, and its `version_tag` names every file version it was built from (the base's newest
+version for today's packs, the tagged one on replay); `hashes` gives each file's content hash.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Mapping
 from datetime import time, timedelta
@@ -45,6 +51,7 @@ POLICY_DIR: Final = Path(__file__).parent.parent / "policies"
 KNOWN_PACKS: Final = ("CN", "GB", "US", "US-MA")
 
 _PACK_NAME = r"[A-Z]{2}(?:-[A-Z]{2})?"
+_VERSION = re.compile(r"\d{4}\.\d{1,2}\.\d+")
 _HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00")
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -252,7 +259,7 @@ _RULE: Final[TypeAdapter[Rule]] = TypeAdapter(Rule)
 
 class _PackFile(_Spec):
     pack: PackName
-    version: Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d{1,2}\.\d+$")]
+    version: Annotated[str, StringConstraints(pattern=rf"^{_VERSION.pattern}$")]
     title: NonBlank
     extends: PackName | None = None
     sources: tuple[NonBlank, ...] = ()
@@ -285,6 +292,7 @@ class Pack(BaseModel):
     retention_citation: str | None
     default_timezones: tuple[str, ...]
     rules: tuple[Rule, ...]
+    content_sha256: str  # of this version's own file, as kept
     base: Pack | None = None
     _applicable: dict[tuple[object, ...], tuple[Rule, ...]] = PrivateAttr(default_factory=dict)
 
@@ -293,6 +301,12 @@ class Pack(BaseModel):
         """E.g. "US-MA@2026.11.1+US@2026.11.1": every pack file this decision depends on."""
         own = f"{self.name}@{self.version}"
         return own if self.base is None else f"{own}+{self.base.version_tag}"
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        """The content hash of every pack file the version tag names, by "NAME@VERSION"."""
+        own = {f"{self.name}@{self.version}": self.content_sha256}
+        return own if self.base is None else {**own, **self.base.hashes}
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -321,37 +335,101 @@ def pack_for(jurisdiction: str, available: Collection[str] = KNOWN_PACKS) -> str
     raise ValueError(f"no policy pack for jurisdiction {jurisdiction!r}")
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """Pack versions order as numbers: 2026.12.10 comes after 2026.12.9."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def pack_file(directory: Path, name: str, version: str) -> Path:
+    return Path(directory) / name / f"{version}.yaml"
+
+
+def versions(directory: Path, name: str) -> list[str]:
+    """Every version of a pack kept in `directory`, oldest first."""
+    found = [path.stem for path in (Path(directory) / name).glob("*.yaml")]
+    return sorted((v for v in found if _VERSION.fullmatch(v)), key=version_key)
+
+
+def parse_tag(tag: str) -> tuple[tuple[str, str], ...]:
+    """("US-MA", "2026.12.0"), ("US", "2026.12.0") from "US-MA@2026.12.0+US@2026.12.0"."""
+    parts = []
+    for part in tag.split("+"):
+        name, _, version = part.partition("@")
+        if not re.fullmatch(_PACK_NAME, name) or not _VERSION.fullmatch(version):
+            raise PackError(f"{tag!r} is not a pack version tag (NAME@YYYY.M.N[+BASE@YYYY.M.N])")
+        parts.append((name, version))
+    return tuple(parts)
+
+
 def load_pack(path: Path) -> Pack:
-    """Load and validate one pack file, resolving `extends` from files in the same directory."""
-    return _load(Path(path), ())
+    """Load and validate one pack file (`<directory>/<pack>/<version>.yaml`), resolving `extends`
+    to the newest version of the base kept beside it."""
+    path = Path(path)
+    return _load(path.parent.parent, path.parent.name, path.stem, (), pins={})
 
 
 def load_all(directory: Path = POLICY_DIR) -> dict[str, Pack]:
-    """Every `*.yaml` pack in `directory`, resolved and validated, by pack name."""
-    packs = [load_pack(path) for path in sorted(Path(directory).glob("*.yaml"))]
-    return {pack.name: pack for pack in packs}
+    """The current pack of every jurisdiction in `directory`: the newest version of each, resolved
+    and validated, by pack name. Older versions stay in the directory for replay."""
+    packs = {}
+    for folder in sorted(path for path in Path(directory).iterdir() if path.is_dir()):
+        kept = versions(directory, folder.name)
+        if kept:
+            packs[folder.name] = _load(Path(directory), folder.name, kept[-1], (), pins={})
+    return packs
 
 
-def _load(path: Path, chain: tuple[str, ...]) -> Pack:
-    spec, own_rules = _read(path)
+def load_tag(directory: Path, tag: str) -> Pack:
+    """Exactly the pack versions a decision's `policy` tag names, base versions included."""
+    parts = parse_tag(tag)
+    pins = dict(parts)
+    pack = _load(Path(directory), parts[0][0], parts[0][1], (), pins=pins)
+    if pack.version_tag != tag:
+        raise PackError(f"{tag}: the kept files resolve to {pack.version_tag}")
+    return pack
+
+
+class PackArchive:
+    """Every pack version ever released, loaded on demand and kept: what replay decides against."""
+
+    def __init__(self, directory: Path = POLICY_DIR) -> None:
+        self.directory = Path(directory)
+        self._packs: dict[str, Pack] = {}
+
+    def by_tag(self, tag: str) -> Pack:
+        pack = self._packs.get(tag)
+        if pack is None:
+            pack = self._packs[tag] = load_tag(self.directory, tag)
+        return pack
+
+
+def _load(
+    directory: Path, name: str, version: str, chain: tuple[str, ...], *, pins: Mapping[str, str]
+) -> Pack:
+    path = pack_file(directory, name, version)
+    label = f"{name}/{path.name}"
+    if not path.is_file():
+        raise PackError(f"{label}: no such pack version is kept")
+    spec, own_rules, digest = _read(path, label)
     if spec.pack in chain:
-        raise PackError(f"{path.name}: extends cycle {' -> '.join((*chain, spec.pack))}")
+        raise PackError(f"{label}: extends cycle {' -> '.join((*chain, spec.pack))}")
     base = None
     if spec.extends is not None:
-        base_path = path.with_name(f"{spec.extends}.yaml")
-        if not base_path.is_file():
-            raise PackError(f"{path.name}: extends {spec.extends}, but {base_path.name} does not exist")
-        base = _load(base_path, (*chain, spec.pack))
+        kept = versions(directory, spec.extends)
+        base_version = pins.get(spec.extends) or (kept[-1] if kept else None)
+        if base_version is None:
+            raise PackError(f"{label}: extends {spec.extends}, but no version of {spec.extends} is kept")
+        base = _load(directory, spec.extends, base_version, (*chain, spec.pack), pins=pins)
     rules = (*(base.rules if base else ()), *own_rules)
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
-            raise PackError(f"{path.name}: rule {rule.id}: defined twice")
+            raise PackError(f"{label}: rule {rule.id}: defined twice")
         seen.add(rule.id)
     retention = spec.retention_years or (base.retention_years if base else None)
     zones = spec.default_timezones or (base.default_timezones if base else None)
     if retention is None or not zones:
-        raise PackError(f"{path.name}: retention_years and default_timezones are required without extends")
+        raise PackError(f"{label}: retention_years and default_timezones are required without extends")
     return Pack(
         name=spec.pack,
         version=spec.version,
@@ -361,35 +439,40 @@ def _load(path: Path, chain: tuple[str, ...]) -> Pack:
         retention_citation=spec.retention_citation or (base.retention_citation if base else None),
         default_timezones=zones,
         rules=rules,
+        content_sha256=digest,
         base=base,
     )
 
 
-def _read(path: Path) -> tuple[_PackFile, tuple[Rule, ...]]:
+def _read(path: Path, label: str) -> tuple[_PackFile, tuple[Rule, ...], str]:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
-    except (OSError, yaml.YAMLError) as error:
-        raise PackError(f"{path.name}: cannot read pack: {error}") from error
+        data = path.read_bytes()
+        raw = yaml.load(data.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise PackError(f"{label}: cannot read pack: {error}") from error
     if not isinstance(raw, Mapping):
-        raise PackError(f"{path.name}: a pack must be a mapping of pack, version, rules ...")
+        raise PackError(f"{label}: a pack must be a mapping of pack, version, rules ...")
     try:
         spec = _PackFile.model_validate(raw)
     except ValidationError as error:
-        raise PackError(f"{path.name}: {_explain(error)}") from error
-    if path.name != f"{spec.pack}.yaml":
-        raise PackError(f"{path.name}: declares pack {spec.pack}, so the file must be {spec.pack}.yaml")
+        raise PackError(f"{label}: {_explain(error)}") from error
+    if (path.parent.name, path.name) != (spec.pack, f"{spec.version}.yaml"):
+        raise PackError(
+            f"{label}: declares pack {spec.pack} version {spec.version}, "
+            f"so the file must be {spec.pack}/{spec.version}.yaml"
+        )
     rules = []
     for index, item in enumerate(spec.rules):
-        label = item.get("id", f"#{index + 1}") if isinstance(item, Mapping) else f"#{index + 1}"
+        rule_label = item.get("id", f"#{index + 1}") if isinstance(item, Mapping) else f"#{index + 1}"
         try:
             rule = _RULE.validate_python(item)
         except ValidationError as error:
             kind = item.get("kind") if isinstance(item, Mapping) else None
-            raise PackError(f"{path.name}: rule {label}: {_explain(error, tag=kind)}") from error
+            raise PackError(f"{label}: rule {rule_label}: {_explain(error, tag=kind)}") from error
         if not rule.id.startswith(f"{spec.pack}."):
-            raise PackError(f"{path.name}: rule {rule.id}: ids in this pack start with {spec.pack}.")
+            raise PackError(f"{label}: rule {rule.id}: ids in this pack start with {spec.pack}.")
         rules.append(rule)
-    return spec, tuple(rules)
+    return spec, tuple(rules), hashlib.sha256(data).hexdigest()
 
 
 def _explain(error: ValidationError, tag: object = None) -> str:

@@ -1,4 +1,6 @@
-"""Every stored decision keeps what the engine saw; replayed against its pack it gives the same answer."""
+"""Every stored decision keeps what the engine saw; replayed against its pack it gives the same answer,
+by the test's own engine call, by the service's replay endpoints and by `collectctl decisions
+replay`; a snapshot altered afterwards is found by the audit verify."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.testing.stack import Stack
+from compliance import audit_store
 from compliance.domain.engine import evaluate
 from compliance.domain.packs import load_all, pack_for
 from compliance.views import restore
@@ -21,6 +27,8 @@ from tests.e2e.compliance.desk import (
     unreachable_by_reminders,
 )
 from tests.e2e.intake import builders as b
+from tests.support.cli import collectctl
+from tests.support.rollback import rolled_back
 
 pytestmark = pytest.mark.e2e
 
@@ -138,3 +146,80 @@ async def test_every_stored_decision_replays_to_the_same_answer(desk: Desk, pg: 
                 again["policy"],
                 again["reasons"],
             )
+
+
+async def test_the_service_replays_its_decisions_and_verify_finds_an_altered_snapshot(
+    desk: Desk, pg: asyncpg.Pool, stack: Stack
+) -> None:
+    zone = midday_zone()
+    cn = await desk.place(unreachable_by_reminders(b.account_placed(timezone=zone)))
+    us = await desk.place(b.us_account_placed(timezone=zone))
+    answers = await decisions_to_replay(desk, cn, us, zone)
+
+    # One at a time, as an officer explaining a decision would.
+    for answer in answers:
+        reply = await desk.compliance.post(
+            f"/v1/decisions/{answer['permit_id']}:replay",
+            json={"against_current": True},
+            headers=desk.headers(),
+        )
+        assert reply.status_code == 200, reply.text
+        found = reply.json()
+        assert (found["status"], found["differences"], found["snapshot_verified"]) == ("same", [], True), (
+            found
+        )
+        assert found["engine"] == found["engine_now"] and not found["engine_changed"]
+        assert found["current"]["outcome"] == answer["outcome"] and not found["current"]["outcome_changed"]
+    # Another tenant's officer cannot replay them; a permit that does not exist is not found.
+    stranger = desk.headers(tenant=f"{desk.tenant}-other")
+    first = answers[0]["permit_id"]
+    assert (await desk.compliance.post(f"/v1/decisions/{first}:replay", headers=stranger)).status_code == 404
+    assert (
+        await desk.compliance.post("/v1/decisions/nope:replay", headers=desk.headers())
+    ).status_code == 404
+
+    # The tenant's whole period through the command line, two decisions a page.
+    out = await collectctl(
+        "decisions",
+        "replay",
+        "--from",
+        "2000-01-01T00:00:00+00:00",
+        "--of",
+        desk.tenant,
+        "--current",
+        "--json",
+        "--page",
+        "2",
+        env={"COLLECTCTL_SIGNING_KEY_FILE": str(stack.layout.jwt_private_key)},
+    )
+    total = json.loads(out)
+    assert total["replayed"] >= len(answers)
+    assert total["replayed"] == total["same"] + total["provisional"], total
+    assert total["snapshots_verified"] == total["replayed"], total
+    assert (total["differs"], total["unreplayable"], total["changed_today"]) == (0, 0, 0)
+
+    # A snapshot changed in the table afterwards (here inside a transaction that is rolled back):
+    # the tenant's chain no longer verifies, and the problem names the decision.
+    async with rolled_back(stack) as conn:
+        session = AsyncSession(bind=conn)
+        assert (await audit_store.verify(session, desk.tenant)).ok
+        await session.execute(
+            text(
+                "UPDATE compliance.decisions SET snapshot = jsonb_set(snapshot, '{state,timezones}', "
+                "'[\"Pacific/Kiritimati\"]') WHERE permit_id = CAST(:p AS uuid)"
+            ),
+            {"p": first},
+        )
+        result = await audit_store.verify(session, desk.tenant)
+        assert not result.ok
+        assert result.problem is not None and f"decision {first}: its stored snapshot" in result.problem
+    denied = next(a["permit_id"] for a in answers if a["outcome"] == "deny")
+    async with rolled_back(stack) as conn:
+        session = AsyncSession(bind=conn)
+        await session.execute(
+            text("UPDATE compliance.decisions SET outcome = 'allow' WHERE permit_id = CAST(:p AS uuid)"),
+            {"p": denied},
+        )
+        result = await audit_store.verify(session, desk.tenant)
+        assert not result.ok
+        assert result.problem is not None and f"decision {denied}: its stored outcome" in result.problem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import typing
 from pathlib import Path
@@ -12,11 +13,14 @@ from compliance.domain.packs import (
     POLICY_DIR,
     FrequencyCapRule,
     Pack,
+    PackArchive,
     PackError,
     Rule,
     load_all,
     load_pack,
+    load_tag,
     pack_for,
+    versions,
 )
 from compliance.domain.rules import RULES
 
@@ -169,8 +173,7 @@ def test_pack_for_refuses_unknown_jurisdictions(jurisdiction: str) -> None:
 
 @pytest.fixture
 def policy_copy(tmp_path: Path) -> Path:
-    for path in POLICY_DIR.glob("*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(POLICY_DIR, tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__*"))
     return tmp_path
 
 
@@ -183,53 +186,68 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("file", "old", "new", "expected"),
     [
-        ("US.yaml", "    limit: 7\n", "    limit: 0\n", r"US\.yaml: rule US\.calls_7_in_7: .*limit"),
-        ("US.yaml", "kind: frequency_cap", "kind: frequency_kap", r"US\.yaml: rule US\.calls_7_in_7: .*kind"),
         (
-            "US.yaml",
+            "US/2026.12.0.yaml",
+            "    limit: 7\n",
+            "    limit: 0\n",
+            r"US/2026\.12\.0\.yaml: rule US\.calls_7_in_7: .*limit",
+        ),
+        (
+            "US/2026.12.0.yaml",
+            "kind: frequency_cap",
+            "kind: frequency_kap",
+            r"US/2026\.12\.0\.yaml: rule US\.calls_7_in_7: .*kind",
+        ),
+        (
+            "US/2026.12.0.yaml",
             'allowed_until: "21:00"',
             "allowed_until: 21:00",
-            r"US\.yaml: rule US\.quiet_hours: .*HH:MM",
+            r"US/2026\.12\.0\.yaml: rule US\.quiet_hours: .*HH:MM",
         ),
         (
-            "US.yaml",
+            "US/2026.12.0.yaml",
             "counted_outcomes: [connected, conversation, no_answer, voicemail, reserved]",
             "counted_outcomes: [connected, ringing]",
-            r"US\.yaml: rule US\.calls_7_in_7: .*counted_outcomes",
+            r"US/2026\.12\.0\.yaml: rule US\.calls_7_in_7: .*counted_outcomes",
         ),
         (
-            "US.yaml",
+            "US/2026.12.0.yaml",
             '    citation: "12 CFR 1006.14(b)(2)(i)(B)"\n',
             "",
-            r"US\.yaml: rule US\.conversation_cooldown: citation",
+            r"US/2026\.12\.0\.yaml: rule US\.conversation_cooldown: citation",
         ),
         (
-            "US.yaml",
+            "US/2026.12.0.yaml",
             "    days: 7\n    scope: account\n    counted_channels: [voice_call]\n    counted_outcomes: [conv",
             "    days: 7\n    days: 8\n    scope: account\n    counted_channels: [voice_call]\n    counted_outcomes: [conv",
-            r"US\.yaml: cannot read pack: .*duplicate key 'days'",
+            r"US/2026\.12\.0\.yaml: cannot read pack: .*duplicate key 'days'",
         ),
         (
-            "CN.yaml",
+            "CN/2026.12.0.yaml",
             "- id: CN.sms_consent",
             "- id: US.sms_consent",
-            r"CN\.yaml: rule US\.sms_consent: ids in this pack",
+            r"CN/2026\.12\.0\.yaml: rule US\.sms_consent: ids in this pack",
         ),
         (
-            "US-MA.yaml",
+            "US-MA/2026.12.0.yaml",
             "- id: US-MA.visit_hours",
             "- id: US-MA.calls_2_in_7",
-            r"US-MA\.yaml: rule US-MA\.calls_2_in_7: "
+            r"US-MA/2026\.12\.0\.yaml: rule US-MA\.calls_2_in_7: "
             "defined twice",
         ),
-        ("US-MA.yaml", "extends: US", "extends: GB\nbogus: 1", r"US-MA\.yaml: bogus: Extra inputs"),
-        ("GB.yaml", "pack: GB", "pack: US", r"GB\.yaml: declares pack US"),
-        ("CN.yaml", 'version: "2026.12.0"', "version: latest", r"CN\.yaml: version"),
         (
-            "GB.yaml",
+            "US-MA/2026.12.0.yaml",
+            "extends: US",
+            "extends: GB\nbogus: 1",
+            r"US-MA/2026\.12\.0\.yaml: bogus: Extra inputs",
+        ),
+        ("GB/2026.12.0.yaml", "pack: GB", "pack: US", r"GB/2026\.12\.0\.yaml: declares pack US"),
+        ("CN/2026.12.0.yaml", 'version: "2026.12.0"', "version: latest", r"CN/2026\.12\.0\.yaml: version"),
+        (
+            "GB/2026.12.0.yaml",
             "default_timezones: [Europe/London]",
             "default_timezones: [Europe/Atlantis]",
-            r"GB\.yaml: default_timezones: .*Europe/Atlantis",
+            r"GB/2026\.12\.0\.yaml: default_timezones: .*Europe/Atlantis",
         ),
     ],
 )
@@ -242,18 +260,90 @@ def test_a_broken_pack_is_refused_naming_file_and_rule(
 
 
 def test_an_overlay_without_its_base_is_refused(policy_copy: Path) -> None:
-    (policy_copy / "US.yaml").unlink()
-    with pytest.raises(PackError, match=r"US-MA\.yaml: extends US, but US\.yaml does not exist"):
-        load_pack(policy_copy / "US-MA.yaml")
+    shutil.rmtree(policy_copy / "US")
+    with pytest.raises(PackError, match=r"US-MA/2026\.12\.0\.yaml: extends US, but no version of US is kept"):
+        load_pack(policy_copy / "US-MA" / "2026.12.0.yaml")
 
 
 def test_an_extends_cycle_is_refused(policy_copy: Path) -> None:
-    _edit(policy_copy / "US.yaml", "title: United States (federal)", "title: x\nextends: US-MA")
+    _edit(policy_copy / "US/2026.12.0.yaml", "title: United States (federal)", "title: x\nextends: US-MA")
     with pytest.raises(PackError, match="extends cycle"):
-        load_pack(policy_copy / "US-MA.yaml")
+        load_pack(policy_copy / "US-MA" / "2026.12.0.yaml")
 
 
 def test_a_pack_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "CN.yaml").write_text("- just\n- a list\n", encoding="utf-8")
-    with pytest.raises(PackError, match=r"CN\.yaml: a pack must be a mapping"):
-        load_pack(tmp_path / "CN.yaml")
+    (tmp_path / "CN").mkdir()
+    (tmp_path / "CN" / "2026.12.0.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"CN/2026\.12\.0\.yaml: a pack must be a mapping"):
+        load_pack(tmp_path / "CN" / "2026.12.0.yaml")
+
+
+# --- versions kept forever ----------------------------------------------------------------------
+
+
+def _sums() -> dict[str, str]:
+    lines = (POLICY_DIR / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split("  ", 1) for line in lines if line.strip())}
+
+
+def test_every_kept_pack_version_is_the_file_that_was_released() -> None:
+    """A released version is never edited: a change is a new version file and a new SHA256SUMS line."""
+    kept = {str(path.relative_to(POLICY_DIR)): path for path in POLICY_DIR.glob("*/*.yaml")}
+    assert set(_sums()) == set(kept), "SHA256SUMS must list every kept pack version, and only those"
+    for name, digest in _sums().items():
+        assert hashlib.sha256(kept[name].read_bytes()).hexdigest() == digest, (
+            f"{name} changed after release: add a new version instead"
+        )
+
+
+def test_every_kept_version_still_loads_with_todays_engine() -> None:
+    """An engine change that can no longer read an old pack fails here, not on a replay years later."""
+    for path in POLICY_DIR.glob("*/*.yaml"):
+        pack = load_pack(path)
+        assert load_tag(POLICY_DIR, pack.version_tag).hashes == pack.hashes
+        assert pack.hashes[f"{pack.name}@{pack.version}"] == _sums()[f"{pack.name}/{pack.version}.yaml"]
+
+
+def test_a_new_version_decides_today_and_the_old_one_stays_loadable(policy_copy: Path) -> None:
+    old = policy_copy / "US" / "2026.12.0.yaml"
+    new = policy_copy / "US" / "2026.12.10.yaml"
+    new.write_text(
+        old.read_text(encoding="utf-8")
+        .replace('version: "2026.12.0"', 'version: "2026.12.10"')
+        .replace("    limit: 7\n", "    limit: 6\n", 1),
+        encoding="utf-8",
+    )
+    (policy_copy / "US" / "2026.12.9.yaml").write_text(
+        old.read_text(encoding="utf-8").replace('version: "2026.12.0"', 'version: "2026.12.9"'),
+        encoding="utf-8",
+    )
+    current = load_all(policy_copy)
+    assert current["US"].version_tag == "US@2026.12.10"  # 10 after 9: versions order as numbers
+    assert current["US-MA"].version_tag == "US-MA@2026.12.0+US@2026.12.10"
+    then = PackArchive(policy_copy).by_tag("US-MA@2026.12.0+US@2026.12.0")
+    assert then.version_tag == "US-MA@2026.12.0+US@2026.12.0"
+    assert typing.cast(FrequencyCapRule, then.rule("US.calls_7_in_7")).limit == 7
+    assert typing.cast(FrequencyCapRule, current["US"].rule("US.calls_7_in_7")).limit == 6
+    assert then.hashes["US@2026.12.0"] == hashlib.sha256(old.read_bytes()).hexdigest()
+    assert then.hashes["US@2026.12.0"] != current["US"].hashes["US@2026.12.10"]
+    assert versions(policy_copy, "US") == ["2026.12.0", "2026.12.9", "2026.12.10"]
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("US@2025.1.0", r"US/2025\.1\.0\.yaml: no such pack version is kept"),
+        ("US@latest", "not a pack version tag"),
+        ("", "not a pack version tag"),
+        ("US-MA@2026.12.0", r"resolve to US-MA@2026\.12\.0\+US@2026\.12\.0"),
+    ],
+)
+def test_a_tag_that_names_no_kept_version_is_refused(tag: str, expected: str) -> None:
+    with pytest.raises(PackError, match=expected):
+        load_tag(POLICY_DIR, tag)
+
+
+def test_a_file_under_another_packs_name_or_version_is_refused(policy_copy: Path) -> None:
+    shutil.copy(policy_copy / "CN" / "2026.12.0.yaml", policy_copy / "CN" / "2026.12.5.yaml")
+    with pytest.raises(PackError, match=r"CN/2026\.12\.5\.yaml: declares pack CN version 2026\.12\.0"):
+        load_all(policy_copy)
