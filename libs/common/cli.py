@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import typer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from common.auth import AUDIENCES, MAX_TOKEN_LIFETIME_S, Role, issue_token
-from common.devstack import stack
+from common.cli_decisions import decisions_cli
+from common.contracts.catalog import topics_read_by
 from common.devstack.layout import SERVICES, TOPICS, Layout
 from common.messaging import dlq
 
@@ -26,6 +33,7 @@ app.add_typer(dlq_cli, name="dlq")
 app.add_typer(audit_cli, name="audit")
 visits_cli = typer.Typer(no_args_is_help=True, help="Field visits: a crew's day.")
 app.add_typer(visits_cli, name="visits")
+app.add_typer(decisions_cli, name="decisions")
 
 
 # The services each role has any business with (SPEC section 7): a lender's token opens only intake.
@@ -79,14 +87,246 @@ def token_issue(
     typer.echo(token)
 
 
+@dataclass(frozen=True)
+class ServiceState:
+    """One service as its /readyz and /v1/ops/outbox answered (`state` is ready, not_ready or down)."""
+
+    name: str
+    url: str
+    state: str
+    checks: dict[str, str]
+    outbox_pending: int | None = None
+    outbox_oldest_at: datetime | None = None
+    outbox_oldest_age_s: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int | None  # None: the group never committed here and starts from the beginning
+    end: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class StackState:
+    services: list[ServiceState]
+    lags: list[PartitionLag]
+    dead_letters: dict[str, int]  # `<topic>.dlq` -> records it holds
+    kafka_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.kafka_error is None and all(s.state == "ready" for s in self.services)
+
+    def group_lags(self) -> dict[tuple[str, str], list[PartitionLag]]:
+        groups: dict[tuple[str, str], list[PartitionLag]] = {}
+        for lag in self.lags:
+            groups.setdefault((lag.group, lag.topic), []).append(lag)
+        return groups
+
+
+def status_json(state: StackState) -> dict[str, Any]:
+    """The stack's state as `collectctl stack status --json` prints it."""
+    return {
+        "ok": state.ok,
+        "services": {
+            s.name: {
+                "url": s.url,
+                "state": s.state,
+                "checks": s.checks,
+                "outbox": {
+                    "pending": s.outbox_pending,
+                    "oldest_pending_at": s.outbox_oldest_at.isoformat() if s.outbox_oldest_at else None,
+                    "oldest_pending_age_s": s.outbox_oldest_age_s,
+                },
+                "error": s.error,
+            }
+            for s in state.services
+        },
+        "consumer_groups": [
+            {
+                "group": group,
+                "topic": topic,
+                "lag": sum(p.lag for p in parts),
+                "partitions": [
+                    {"partition": p.partition, "committed": p.committed, "end": p.end, "lag": p.lag}
+                    for p in parts
+                ],
+            }
+            for (group, topic), parts in state.group_lags().items()
+        ],
+        "dead_letters": state.dead_letters,
+        "kafka_error": state.kafka_error,
+    }
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}s" if isinstance(value, float) else str(value)
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in (header, *rows)]
+
+
+def status_table(state: StackState) -> str:
+    """The stack's state as three tables: services, consumer lag per group, dead letters per topic."""
+    services = [
+        (
+            s.name,
+            s.state if s.state == "ready" else s.state.upper(),
+            s.checks.get("database", "-"),
+            s.checks.get("kafka", "-"),
+            _cell(s.outbox_pending),
+            _cell(s.outbox_oldest_age_s),
+            s.error or "",
+        )
+        for s in state.services
+    ]
+    lines = _table(("SERVICE", "STATE", "DATABASE", "KAFKA", "OUTBOX", "OLDEST", "ERROR"), services)
+    lines.append("")
+    if state.kafka_error is not None:
+        lines.append(f"KAFKA UNREACHABLE: {state.kafka_error}")
+        return "\n".join(lines)
+    groups = [
+        (
+            group,
+            topic,
+            str(sum(p.lag for p in parts)),
+            " ".join(f"{p.partition}:{p.lag}" for p in parts if p.lag) or "-",
+        )
+        for (group, topic), parts in state.group_lags().items()
+    ]
+    lines += _table(("GROUP", "TOPIC", "LAG", "PARTITION:LAG"), groups)
+    lines.append("")
+    lines += _table(("DEAD LETTERS", "RECORDS"), [(t, str(n)) for t, n in state.dead_letters.items()])
+    return "\n".join(lines)
+
+
+async def _service_state(
+    client: httpx.AsyncClient, name: str, url: str, token: str, now: datetime
+) -> ServiceState:
+    try:
+        ready = await client.get(f"{url}/readyz")
+        checks = ready.json().get("checks", {})
+    except (httpx.HTTPError, ValueError) as exc:
+        return ServiceState(name, url, "down", {}, error=type(exc).__name__)
+    state = "ready" if ready.status_code == 200 else "not_ready"
+    try:
+        outbox = await client.get(f"{url}/v1/ops/outbox", headers={"Authorization": f"Bearer {token}"})
+        outbox.raise_for_status()
+    except httpx.HTTPError as exc:
+        return ServiceState(name, url, state, checks, error=f"outbox: {type(exc).__name__}")
+    body = outbox.json()
+    oldest = datetime.fromisoformat(body["oldest_pending_at"]) if body["oldest_pending_at"] else None
+    age = max(0.0, (now - oldest).total_seconds()) if oldest else None
+    return ServiceState(name, url, state, checks, body["pending"], oldest, age)
+
+
+def platform_groups(listed: set[str]) -> list[tuple[str, str]]:
+    """(group, topic) of every group the services run: each reader's group per topic from the catalogue,
+    whether or not it has committed yet, and any priority lane the broker knows."""
+    found: list[tuple[str, str]] = []
+    for service in SERVICES:
+        for topic in TOPICS:
+            ordered, lane = f"{service}.{topic}", f"{service}.{topic}.priority"
+            if topic in topics_read_by(service) or ordered in listed:
+                found.append((ordered, topic))
+            if lane in listed:
+                found.append((lane, topic))
+    return found
+
+
+async def _kafka_state(bootstrap: str) -> tuple[list[PartitionLag], dict[str, int]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+        await consumer.start()
+        try:
+            names = [*TOPICS, *(f"{t}.dlq" for t in TOPICS)]
+            described = await admin.describe_topics(names)
+            tps = [
+                TopicPartition(entry["topic"], p["partition"])
+                for entry in described
+                if entry["error_code"] == 0
+                for p in entry["partitions"]
+            ]
+            consumer.assign(tps)  # so the client knows where each partition lives
+            ends = await consumer.end_offsets(tps)
+            starts = await consumer.beginning_offsets(tps)
+            listed = {str(g[0]) for g in await admin.list_consumer_groups()}
+            lags: list[PartitionLag] = []
+            for group, topic in platform_groups(listed):
+                committed = await admin.list_consumer_group_offsets(group)
+                for tp in sorted((tp for tp in tps if tp.topic == topic), key=lambda tp: tp.partition):
+                    at = committed[tp].offset if tp in committed and committed[tp].offset >= 0 else None
+                    lag = ends[tp] - (starts[tp] if at is None else at)
+                    lags.append(PartitionLag(group, topic, tp.partition, at, ends[tp], max(0, lag)))
+            letters = {
+                f"{t}.dlq": sum(ends[tp] - starts[tp] for tp in tps if tp.topic == f"{t}.dlq") for t in TOPICS
+            }
+            return lags, letters
+        finally:
+            await consumer.stop()
+    finally:
+        await admin.close()
+
+
+async def gather_stack_state(
+    urls: dict[str, str], bootstrap: str, token_for: Callable[[str], str], *, timeout_s: float = 10.0
+) -> StackState:
+    """Ask every service and the broker at once; what does not answer in `timeout_s` is reported so."""
+    now = datetime.now(UTC)
+    async with httpx.AsyncClient(timeout=timeout_s) as client:
+        services = await asyncio.gather(
+            *(_service_state(client, name, url, token_for(name), now) for name, url in urls.items())
+        )
+    try:
+        lags, letters = await asyncio.wait_for(_kafka_state(bootstrap), timeout=timeout_s * 3)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the broker is reported, not raised
+        said = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+        return StackState(list(services), [], {}, kafka_error=said[:200])
+    return StackState(list(services), lags, letters)
+
+
+def _service_urls(overrides: list[str]) -> dict[str, str]:
+    urls = {name: Layout().service_url(name) for name in SERVICES}
+    for item in overrides:
+        name, sep, url = item.partition("=")
+        if not sep or name not in SERVICES:
+            typer.echo(f"--url takes SERVICE=URL with SERVICE one of {', '.join(SERVICES)}", err=True)
+            raise typer.Exit(2)
+        urls[name] = url.rstrip("/")
+    return urls
+
+
 @stack_cli.command("status")
-def stack_status() -> None:
-    """Which parts of the dev stack answer."""
-    states = stack.status(Layout())
-    for name, ok in states.items():
-        where = f":{SERVICES[name]}" if name in SERVICES else ""
-        typer.echo(f"{name:<11} {'ready' if ok else 'DOWN'}{where}")
-    if not all(states.values()):
+def stack_status(
+    as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
+    url: list[str] = typer.Option(
+        [], "--url", help="SERVICE=URL where a service answers (repeatable; default: the dev stack's)"
+    ),
+    tenant: str = typer.Option("platform", help="tenant named in the minted admin token"),
+) -> None:
+    """Each service's readiness and outbox backlog, consumer lag per group and partition, dead letters
+    per topic. Exits 1 when a service is not ready or Kafka does not answer."""
+    urls = _service_urls(url)
+    state = asyncio.run(
+        gather_stack_state(urls, _bootstrap(), lambda service: _service_token(Role.ADMIN, tenant, service))
+    )
+    typer.echo(
+        orjson.dumps(status_json(state), option=orjson.OPT_INDENT_2).decode()
+        if as_json
+        else status_table(state)
+    )
+    if not state.ok:
         raise typer.Exit(1)
 
 

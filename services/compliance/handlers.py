@@ -21,6 +21,7 @@ from common.messaging.outbox import Publisher
 from compliance import audit_store, decisions
 from compliance import repository as repo
 from compliance.domain.packs import Pack, PackArchive
+from compliance.metrics import count_decision
 from compliance.tables import outbox
 
 SOURCE = "compliance"
@@ -375,6 +376,8 @@ async def _decide_one(
     else:
         snap = {"request": {"account_id": d.account_id}, "state": None, "ledger": []}
     reasons = [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in decision.reasons]
+    # (a run retried after a failure counts its decisions again: the figure is a rate, not a ledger)
+    count_decision(decision.outcome, (r["rule"] for r in reasons))
     permit_id = uuid.uuid4()
     decided = k.PermitDecided(
         permit_id=str(permit_id),
@@ -398,9 +401,7 @@ async def _decide_one(
     audited["snapshot_sha256"] = audit_store.snapshot_sha256(snap)
     if "versions" in snap:
         audited["engine"], audited["packs"] = snap["versions"]["engine"], snap["versions"]["packs"]
-    audit_store.append(
-        session, kind="decision", tenant=tenant, content=audited, at=now, ref=str(permit_id)
-    )
+    audit_store.append(session, kind="decision", tenant=tenant, content=audited, at=now, ref=str(permit_id))
     await _publish(
         session,
         decided,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.contact as k
@@ -19,6 +20,7 @@ from reminders import promises
 from reminders import repository as repo
 from reminders.outgoing import publish
 
+RECEIPTS = Counter("delivery_receipts_total", "Providers' receipts by status", ["provider", "status"])
 # Replies that opt a number out of SMS at once (TCPA keywords, CN carriers' 退订/TD/T).
 STOP_WORDS = frozenset(
     {
@@ -193,3 +195,4 @@ async def record_receipt(
     tenant = None if caller is None or caller.role == Role.ADMIN else caller.tenant
     if not await repo.record_receipt(session, provider, provider_message_id, status=status, tenant=tenant):
         raise ProblemError(404, "no message with this provider_message_id")
+    RECEIPTS.labels(provider, status).inc()

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.contact as k
@@ -35,6 +36,7 @@ from reminders.tables import outbox
 from reminders.templates import TemplateRenderError, render
 
 log = structlog.get_logger(__name__)
+DELIVERIES = Counter("deliveries_total", "Reminders handed to a channel, by outcome", ["channel", "outcome"])
 # An account whose planning failed (bad data from before a validation existed) is tried again after this.
 PLAN_RETRY = timedelta(days=1)
 
@@ -221,6 +223,7 @@ class Workers:
         provider_message_id: str | None = None,
         validation_period_ends: date | None = None,
     ) -> None:
+        DELIVERIES.labels(PERMIT_CHANNEL[job.channel], outcome).inc()
         await publish(
             session,
             k.ContactAttempted(

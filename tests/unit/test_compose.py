@@ -1,4 +1,6 @@
-"""The compose stack, read as data: services, ports, start order, KRaft, the image recipe."""
+"""The compose stack, read as data: services, ports, start order, KRaft, the image recipe, and the
+observability profile (Prometheus, its alerts, Grafana and its dashboards) against the metrics the
+services register."""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import yaml
+
+from tests.unit.test_metrics import exposed_metric_names
 
 pytestmark = pytest.mark.unit
 
@@ -209,3 +214,177 @@ class TestWebhookSecrets:
         assert services["sandbox"]["volumes"] == [f"./.devstack/keys/webhook_secrets.json:{path}:ro"]
         named = {k: v for s in services.values() for k, v in environment(s).items() if "SECRET" in k}
         assert named and all(value.startswith("/keys/") for value in named.values())
+
+
+OBSERVABILITY = ("prometheus", "grafana")
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
+# The alerts docs/runbook.md explains; one per condition ops asked to be woken for.
+ALERTS = {
+    "ServiceDown",
+    "HttpServerErrors",
+    "ConsumerLagGrowing",
+    "OutboxBacklogOld",
+    "DeadLetterQueueNotEmpty",
+    "PermitDenialsSpike",
+}
+# Series Prometheus makes itself rather than a service.
+PROMETHEUS_SERIES = {"up"}
+_PROMQL_WORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right"}
+_PROMQL_WORDS |= {"offset", "bool", "inf", "nan"}
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """The metric names a PromQL expression reads: what is left once strings, label matchers, ranges,
+    grouping clauses, functions and keywords are taken out."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    names = set()
+    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
+        after = text[match.end() :].lstrip()
+        word = match.group()
+        if after.startswith("(") or word.lower() in _PROMQL_WORDS or word.startswith("$"):
+            continue
+        if match.start() > 0 and text[match.start() - 1] in "$.0123456789":
+            continue  # a Grafana variable or part of a number such as 1e3
+        names.add(word)
+    return names
+
+
+def mounted_files(service: dict[str, Any]) -> list[str]:
+    return [v.split(":")[0] for v in service.get("volumes", []) if str(v).startswith("./")]
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    document = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text(encoding="utf-8"))
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def dashboards() -> dict[str, dict[str, Any]]:
+    return {p.stem: orjson.loads(p.read_bytes()) for p in sorted(DASHBOARDS.glob("*.json"))}
+
+
+def panels_of(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for panel in dashboard["panels"]:
+        found.append(panel)
+        found.extend(panel.get("panels", []))  # inside a collapsed row
+    return found
+
+
+@pytest.fixture(scope="module")
+def registered() -> set[str]:
+    return exposed_metric_names()
+
+
+class TestObservability:
+    @pytest.mark.parametrize("name", OBSERVABILITY)
+    def test_runs_only_under_the_observability_profile_from_an_official_image(
+        self, services: dict[str, dict[str, Any]], name: str
+    ) -> None:
+        service = services[name]
+        assert service["profiles"] == ["observability"]
+        assert (
+            service["image"].split(":")[0]
+            == {"prometheus": "prom/prometheus", "grafana": "grafana/grafana"}[name]
+        )
+        assert ":" in service["image"] and not service["image"].endswith(":latest")
+        assert service["healthcheck"]["test"]
+
+    def test_the_default_stack_does_not_need_them(self, services: dict[str, dict[str, Any]]) -> None:
+        for name, service in services.items():
+            if name not in OBSERVABILITY:
+                assert "profiles" not in service, name
+                assert not set(service.get("depends_on", {})) & set(OBSERVABILITY), name
+
+    @pytest.mark.parametrize(("name", "port"), [("prometheus", 9090), ("grafana", 3000)])
+    def test_published_on_loopback(self, services: dict[str, dict[str, Any]], name: str, port: int) -> None:
+        assert published(services[name])[port] == ("127.0.0.1", port)
+
+    @pytest.mark.parametrize("name", OBSERVABILITY)
+    def test_mounts_files_that_exist_read_only(self, services: dict[str, dict[str, Any]], name: str) -> None:
+        mounted = mounted_files(services[name])
+        assert mounted
+        assert [m for m in mounted if not (ROOT / m).exists()] == []
+        assert all(str(v).endswith(":ro") for v in services[name]["volumes"] if str(v).startswith("./"))
+
+    def test_every_mounted_file_of_every_service_is_in_the_repo_or_generated_keys(
+        self, services: dict[str, dict[str, Any]]
+    ) -> None:
+        for name, service in services.items():
+            for path in mounted_files(service):
+                assert path.startswith("./.devstack/keys/") or (ROOT / path).exists(), (name, path)
+
+    def test_prometheus_loads_the_mounted_rules_and_scrapes_the_four_services(
+        self, services: dict[str, dict[str, Any]]
+    ) -> None:
+        config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
+        targets = {t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+        assert targets == {f"{name}:{port}" for name, port in APP_PORTS.items()}
+        assert all(job.get("metrics_path", "/metrics") == "/metrics" for job in config["scrape_configs"])
+        inside = {v.split(":")[1] for v in services["prometheus"]["volumes"] if str(v).startswith("./")}
+        assert set(config["rule_files"]) <= inside
+
+    def test_grafana_reads_the_mounted_dashboards_from_the_provisioned_datasource(
+        self, services: dict[str, dict[str, Any]]
+    ) -> None:
+        provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+        (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+            "datasources"
+        ]
+        assert (source["type"], source["url"]) == ("prometheus", "http://prometheus:9090")
+        (provider,) = yaml.safe_load((provisioning / "dashboards" / "collections.yml").read_text())[
+            "providers"
+        ]
+        volumes = dict(str(v).split(":")[:2] for v in services["grafana"]["volumes"])
+        assert volumes["./deploy/grafana/dashboards"] == provider["options"]["path"]
+        for name, dashboard in dashboards().items():
+            for panel in panels_of(dashboard):
+                if panel["type"] != "row":
+                    assert panel["datasource"]["uid"] == source["uid"], (name, panel["title"])
+
+
+class TestAlerts:
+    def test_the_alerts_ops_asked_for_each_with_a_summary(self) -> None:
+        rules = alert_rules()
+        assert {r["alert"] for r in rules} == ALERTS
+        assert all(r["annotations"]["summary"] and r["labels"]["severity"] for r in rules)
+
+    def test_every_metric_an_alert_reads_is_registered(self, registered: set[str]) -> None:
+        for rule in alert_rules():
+            metrics = promql_metrics(rule["expr"])
+            assert metrics, rule["alert"]
+            assert metrics - registered - PROMETHEUS_SERIES == set(), rule["alert"]
+
+    def test_the_runbook_explains_every_alert(self) -> None:
+        runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+        assert [a for a in ALERTS if f"### {a}" not in runbook] == []
+
+
+class TestDashboards:
+    def test_the_three_dashboards_are_json_with_unique_uids(self) -> None:
+        found = dashboards()
+        assert set(found) == {"pipeline", "compliance", "deliveries"}
+        assert len({d["uid"] for d in found.values()}) == 3
+
+    @pytest.mark.parametrize("name", ["pipeline", "compliance", "deliveries"])
+    def test_panel_ids_are_unique(self, name: str) -> None:
+        ids = [panel["id"] for panel in panels_of(dashboards()[name])]
+        assert len(ids) == len(set(ids)), ids
+
+    @pytest.mark.parametrize("name", ["pipeline", "compliance", "deliveries"])
+    def test_every_metric_a_panel_reads_is_registered(self, name: str, registered: set[str]) -> None:
+        for panel in panels_of(dashboards()[name]):
+            for target in panel.get("targets", []):
+                metrics = promql_metrics(target["expr"])
+                assert metrics, (panel["title"], target["expr"])
+                assert metrics - registered - PROMETHEUS_SERIES == set(), panel["title"]
+
+    def test_the_metric_finder_finds_metrics_and_only_metrics(self) -> None:
+        expr = (
+            "histogram_quantile(0.99, sum by (service, le) (rate(http_request_duration_seconds_bucket"
+            '{route!~"/v1/x|/y"}[$__rate_interval]))) / on(service) group_left up{job="collections"} > 1e3'
+        )
+        assert promql_metrics(expr) == {"http_request_duration_seconds_bucket", "up"}

@@ -17,8 +17,8 @@ from typing import Any, cast
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError, KafkaError
-from prometheus_client import Counter
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from prometheus_client import Counter, Gauge
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,18 @@ Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Event[Any]]], Awaitable[None]]
 
 CONSUMED = Counter("events_consumed_total", "Events read by consumers", ["consumer", "type", "outcome"])
+DEAD_LETTERED = Counter(
+    "events_dead_lettered_total",
+    "Events a consumer sent to <topic>.dlq, by the topic they came from and why",
+    ["consumer", "topic", "reason"],
+)
+# Set from what the fetches already told the client (highwater minus position), at most once a second.
+LAG = Gauge(
+    "consumer_lag_records",
+    "Records on a partition past this consumer group's position",
+    ["group", "topic", "partition"],
+)
+LAG_EVERY_S = 1.0
 
 
 class EventRouter:
@@ -95,6 +107,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         await self._runner.commit_processed(set(revoked))
+        self._runner.forget_lag(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("partitions assigned", consumer=self._runner.name, count=len(assigned))
@@ -135,6 +148,7 @@ class ConsumerRunner:
         self._only = only_types
         self._dead_letters = dead_letters
         self._processed: dict[TopicPartition, int] = {}
+        self._lagging: set[TopicPartition] = set()  # the partitions this runner reports a lag for
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer = make_producer(bootstrap, client_id=f"{name}-dlq")
 
@@ -168,6 +182,7 @@ class ConsumerRunner:
         await self._dlq_producer.start()
         try:
             consumer.subscribe(self._topics, listener=_Rebalance(self))
+            next_lag = time.monotonic()
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 for tp, records in batches.items():
@@ -179,8 +194,12 @@ class ConsumerRunner:
                         await self._process_chunk(chunk, stop)
                         self._processed[tp] = chunk[-1].offset + 1
                 await self.commit_processed()
+                if time.monotonic() >= next_lag:
+                    next_lag = time.monotonic() + LAG_EVERY_S
+                    await self._measure_lag(consumer)
         finally:
             await self.commit_processed()
+            self.forget_lag(set(self._lagging))
             self._consumer = None
             await consumer.stop()
             await self._dlq_producer.stop()
@@ -199,6 +218,25 @@ class ConsumerRunner:
             log.warning("offset commit failed", consumer=self.name, error=str(exc))
         for tp in offsets:
             self._processed.pop(tp, None)
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Set each assigned partition's lag from the last fetch's highwater: no request to the broker."""
+        # Highwaters first: position() returns at once for a partition already fetched from, but any
+        # await may see a rebalance, after which highwater() refuses a partition no longer assigned.
+        fetched = [(tp, hw) for tp in consumer.assignment() if (hw := consumer.highwater(tp)) is not None]
+        for tp, highwater in fetched:
+            try:
+                position = await consumer.position(tp)
+            except IllegalStateError:  # revoked meanwhile
+                continue
+            LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(max(0, highwater - position))
+            self._lagging.add(tp)
+
+    def forget_lag(self, partitions: set[TopicPartition]) -> None:
+        """Stop reporting a lag for partitions this runner no longer reads (another member owns them)."""
+        for tp in partitions & self._lagging:
+            LAG.remove(self.group_id, tp.topic, str(tp.partition))
+            self._lagging.discard(tp)
 
     async def _process_chunk(self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event) -> None:
         """Apply a run of one partition's records in one transaction (one commit, one fsync); if any
@@ -403,6 +441,7 @@ class ConsumerRunner:
                 if stop.is_set():
                     raise
         CONSUMED.labels(self.name, "unknown", f"dlq_{reason}").inc()
+        DEAD_LETTERED.labels(self.name, record.topic, reason).inc()
         log.error(
             "event dead-lettered",
             consumer=self.name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter as Tally
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -16,7 +17,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,10 +27,15 @@ from common.wakeup import wait_for
 
 log = structlog.get_logger(__name__)
 
-PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay", ["topic"])
+PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay", ["topic", "type"])
 # The first key of the relays' advisory locks ("outb"), so no other lock of the database collides.
 RELAY_LOCK_CLASS = 0x6F757462
 RELAY_ERRORS = Counter("outbox_relay_errors_total", "Relay passes that failed and will be retried")
+# Measured every few seconds by one query, not per row: a growing backlog or age means a stuck relay.
+BACKLOG = Gauge("outbox_pending_events", "Outbox rows not yet published", ["outbox"])
+OLDEST_AGE = Gauge(
+    "outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox row (0 when none)", ["outbox"]
+)
 
 
 class OutboxRelay:
@@ -44,6 +50,7 @@ class OutboxRelay:
         crash_points: CrashPoints = NO_CRASHES,
         keep_published: timedelta = timedelta(days=1),
         prune_every_s: float = 60.0,
+        measure_every_s: float = 5.0,
         wakeup: asyncio.Event | None = None,
     ) -> None:
         # With a wake-up (set when a transaction adds rows), an idle relay waits for it rather than
@@ -51,6 +58,9 @@ class OutboxRelay:
         self._wakeup = wakeup
         self._keep = keep_published
         self._prune_every = prune_every_s
+        self._measure_every = measure_every_s
+        self._backlog = BACKLOG.labels(outbox.fullname)
+        self._oldest_age = OLDEST_AGE.labels(outbox.fullname)
         self._sessions = sessions
         self._outbox = outbox
         self._producer = producer
@@ -106,9 +116,26 @@ class OutboxRelay:
             await session.execute(
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
             )
-        for row in rows:
-            PUBLISHED.labels(row.topic).inc()
+        published = Tally((r.topic, r.headers.get("ce_type", "unknown")) for r in rows)
+        for (topic, ce_type), count in published.items():  # one increment per type, not per row
+            PUBLISHED.labels(topic, ce_type).inc(count)
         return len(rows)
+
+    async def measure_backlog(self) -> tuple[int, float]:
+        """Count the pending rows and the age of the oldest (seconds), and set the gauges to them."""
+        t = self._outbox
+        async with self._sessions() as session:
+            pending, age = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.extract("epoch", func.now() - func.min(t.c.created_at)), 0),
+                    ).where(t.c.published_at.is_(None))
+                )
+            ).one()
+        self._backlog.set(pending)
+        self._oldest_age.set(float(age))
+        return int(pending), float(age)
 
     async def _send_batches(self, rows: Sequence[Any]) -> list[asyncio.Future[Any]]:
         """Hand the rows to the producer a batch per partition (the batch API costs a fraction of a
@@ -134,7 +161,14 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._idle
         next_prune = time.monotonic() + self._prune_every
+        next_measure = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() >= next_measure:
+                next_measure = time.monotonic() + self._measure_every
+                try:
+                    await self.measure_backlog()
+                except Exception as exc:  # noqa: BLE001 - the gauges keep their last value; try again later
+                    log.warning("outbox backlog measure failed", error=str(exc))
             if time.monotonic() >= next_prune:
                 next_prune = time.monotonic() + self._prune_every
                 try:
