@@ -260,7 +260,9 @@ async def test_a_stop_event_takes_a_planned_visit_out_of_its_crews_plan(
     assert (await repo.visit(session, uuid.UUID(visit_ids[1]))).state == "planned"
 
 
-async def test_a_receipt_retried_after_lost_signal_is_recorded_once(session: AsyncSession, router: Any) -> None:
+async def test_a_receipt_retried_after_lost_signal_is_recorded_once(
+    session: AsyncSession, router: Any
+) -> None:
     """The app loses signal after sending a cash receipt and sends it again, then once more with the
     notes edited: one receipt, one payment reaching intake, one attempt in the ledger. The same
     receipt for another visit is refused rather than taken as a second payment."""
@@ -324,6 +326,8 @@ async def test_a_receipt_retried_after_lost_signal_is_recorded_once(session: Asy
     ).all()
     assert [(r.visit_id, r.amount_minor) for r in rows] == [(visit_ids[0], 500_000)]
     completed = published(session, "visit.completed")
-    assert [(p["visit_id"], p["receipt"]["amount_minor"]) for p in completed] == [(str(visit_ids[0]), 500_000)]
+    assert [(p["visit_id"], p["receipt"]["amount_minor"]) for p in completed] == [
+        (str(visit_ids[0]), 500_000)
+    ]
     assert len(published(session, "contact.attempted")) == 1
     assert (await repo.visit(session, visit_ids[1])).state == "checked_in"
