@@ -1,6 +1,6 @@
 """`make bench`: the benchmarks of SPEC section 9 against the running stack, written to a report.
 
-    python -m tests.bench.run [--only idle,visits,decisions,scale_out,pipeline,payment_stop,intake_bulk,growth] [--accounts N] ...
+    python -m tests.bench.run [--only idle,visits,lint,decisions,scale_out,pipeline,payment_stop,intake_bulk,growth] [--accounts N] ...
 
 Sizes default to what finishes in minutes on the 2-core machine; the report states each size. The
 report goes to bench/REPORT.md (checked in: the figures the README quotes) unless --out says where,
@@ -23,13 +23,33 @@ from typing import Any
 import asyncpg
 
 from common.devstack.layout import KAFKA_VERSION, Layout
-from tests.bench import ceilings, decisions, growth, idle, intake_bulk, payment_stop, pipeline, visits_plan
+from tests.bench import (
+    ceilings,
+    decisions,
+    growth,
+    idle,
+    intake_bulk,
+    lint,
+    payment_stop,
+    pipeline,
+    visits_plan,
+)
 
 # Idle first (nothing in flight yet); bulk intake and growth last: their placements flood the others
 # for minutes.
-ALL = ("idle", "visits", "decisions", "scale_out", "pipeline", "payment_stop", "intake_bulk", "growth")
+ALL = (
+    "idle",
+    "visits",
+    "lint",
+    "decisions",
+    "scale_out",
+    "pipeline",
+    "payment_stop",
+    "intake_bulk",
+    "growth",
+)
 # Benchmarks run in this process on plain values: they need no stack.
-STANDALONE = {"visits"}
+STANDALONE = {"visits", "lint"}
 PACKAGES = ("fastapi", "sqlalchemy", "asyncpg", "aiokafka", "pydantic", "uvicorn", "orjson")
 # The figures compared with the minimal consume loop measured in the same run.
 AGAINST_LOOP = {"decisions": "decisions_per_s", "pipeline": "decided_per_s"}
@@ -59,6 +79,8 @@ TITLES = {
     "payment_stop": "payment.received to every pending job cancelled, under background placements (target p99 500 ms)",
     "visits": "Day plans for field crews against the nearest-neighbour baseline, in process "
     "(target 1,000 visits / 50 crews in <= 10 s, distance <= 0.8 of greedy, no more dropped)",
+    "lint": "Template lint against its labelled corpus, in process (target precision and recall >= 0.95 "
+    "overall, >= 0.9 per category, < 1 ms per template)",
 }
 
 
@@ -93,6 +115,8 @@ async def main(args: argparse.Namespace) -> None:
             results[name] = await payment_stop.run(payments=args.payments, background_per_s=args.background)
         elif name == "visits":
             results[name] = visits_plan.run(time_limit_s=args.visits_time_limit, regions=args.visits_regions)
+        elif name == "lint":
+            results[name] = lint.run()
         if name in AGAINST_LOOP:
             figure = results[name][AGAINST_LOOP[name]]
             results[name]["ratio_to_copy_loop"] = round(figure / results["ceiling"]["per_s"], 3)

@@ -268,7 +268,14 @@ async def lint(body: s.LintRequest, principal: Linter) -> s.LintView:
     return s.LintView(
         ok=result.ok,
         findings=[
-            s.FindingView(rule=f.rule, category=f.category, span=f.span, message=f.message)
+            s.FindingView(
+                rule=f.rule,
+                category=f.category,
+                span=f.span,
+                message=f.message,
+                suggestion=f.suggestion,
+                citation=f.citation,
+            )
             for f in result.findings
         ],
     )

@@ -149,6 +149,8 @@ class FindingView(BaseModel):
     category: str
     span: tuple[int, int]
     message: str
+    suggestion: str = Field(default="", description="a rewrite to start from")
+    citation: str = Field(default="", description="the rules the finding breaks where the template is sent")
 
 
 class LintView(BaseModel):

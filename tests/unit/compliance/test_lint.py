@@ -254,9 +254,24 @@ def test_opt_out_variants(opt_out: str) -> None:
     assert lint_template(jurisdiction="US-TX", channel="email", language="en", body=body).ok
 
 
-@pytest.mark.parametrize("channel", ["push", "letter", "voice_call"])
+@pytest.mark.parametrize("channel", ["push", "visit"])
 def test_other_channels_need_no_disclosure_in_the_template(channel: str) -> None:
     assert lint_template(jurisdiction="US", channel=channel, language="en", body="Your bill is overdue.").ok
+
+
+@pytest.mark.parametrize("channel", ["letter", "voice_call"])
+def test_us_letters_and_calls_need_the_mini_miranda_but_no_opt_out(channel: str) -> None:
+    bare = lint_template(jurisdiction="US-MA", channel=channel, language="en", body="Your bill is overdue.")
+    disclosed = lint_template(
+        jurisdiction="US",
+        channel=channel,
+        language="en",
+        body="This is an attempt to collect a debt and any information obtained will be used for that purpose.",
+    )
+
+    assert [f.rule for f in bare.findings] == ["US.disclosure.debt_collector"]
+    assert bare.findings[0].suggestion.startswith("Add:")
+    assert disclosed.ok
 
 
 @pytest.mark.parametrize(
@@ -308,4 +323,58 @@ def test_rule_catalogue() -> None:
     assert len(ids) == len(set(ids))
     assert {r["category"] for r in rules} == set(ALL_CATEGORIES)
     assert {"US.disclosure.debt_collector", "US.disclosure.opt_out", "CN.disclosure.opt_out"} <= set(ids)
-    assert all(r["citation"] and r["message"] and r["pattern"] for r in rules)
+    assert all(r["citation"] and r["message"] and r["pattern"] and r["suggestion"] for r in rules)
+
+
+def test_findings_carry_a_suggestion_and_the_jurisdictions_citation() -> None:
+    us = lint_template(jurisdiction="US", channel="letter", language="en", body="We will garnish your wages.")
+    cn = lint_template(jurisdiction="CN", channel="letter", language="zh-CN", body="再不还钱就让你坐牢")
+
+    (garnish,) = [f for f in us.findings if f.category == "threat_violence"]
+    (jail,) = cn.findings
+    assert garnish.suggestion and "FDCPA" in garnish.citation
+    assert jail.suggestion and "NIFA" in jail.citation and "FDCPA" not in jail.citation
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "We will not contact your employer.",
+        "Nobody will visit your home, and no fee will be added to your balance.",
+        "We will never ask you to transfer money to a personal account.",
+        "Beware of scammers who pretend to be the police and threaten arrest.",
+        "If you think we have treated you unfairly, you may complain to the CFPB or the FCA.",
+        "You may have the right to go to court if you dispute this debt.",
+        'Some letters say "you will be arrested". That is not true.',
+        "You cannot be arrested for this debt, and we have not filed any lawsuit.",
+        "我们不会联系您的家人或单位，也不会收取任何额外费用。",
+        "警惕冒充公检法的诈骗，我司不会要求您向个人账户转账。",
+        "如对催收有异议，可向银保监会投诉。",
+        "您咨询的“逾期会不会坐牢”的问题：普通逾期不会因此坐牢。",
+    ],
+)
+def test_reassurances_warnings_rights_and_quotes_are_not_flagged(body: str) -> None:
+    assert content_findings(body, language="zh-CN" if not body.isascii() else "en") == []
+
+
+@pytest.mark.parametrize(
+    ("category", "body"),
+    [
+        ("threat_violence", "Your wages will be garnished from next month."),
+        ("threat_violence", "A lien will be recorded against your home."),
+        ("threat_violence", "Your file has been referred to the district attorney."),
+        ("threat_violence", "Our agent will be waiting outside your house tonight."),
+        ("threat_violence", "明天我们的人就去你家门口等你。"),
+        ("false_authority", "This is a final notice from the National Debt Enforcement Division."),
+        ("false_authority", "本通知由金融纠纷调解委员会出具。"),
+        ("disclosure_shaming", "逾期信息将通报至您户籍所在地村委会。"),
+        ("disclosure_shaming", "We have left messages with your coworkers about this."),
+        ("abuse_insult", "Grow a spine and answer your phone."),
+        ("coercive_financing_fees", "A $25 text-reminder fee has been charged to your account."),
+        ("coercive_financing_fees", "您的账户已产生催收服务费300元。"),
+    ],
+)
+def test_threats_without_the_old_keywords_are_found(category: str, body: str) -> None:
+    findings = content_findings(body, language="en" if body.isascii() else "zh-CN")
+
+    assert category in {f.category for f in findings}, findings
