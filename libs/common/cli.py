@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from common.auth import AUDIENCES, MAX_TOKEN_LIFETIME_S, Role, issue_token
 from common.cli_decisions import decisions_cli
+from common.cli_kit import bootstrap, service_token, signing_key, table
 from common.contracts.catalog import topics_read_by
 from common.devstack.layout import SERVICES, TOPICS, Layout
 from common.messaging import dlq
@@ -46,27 +46,6 @@ ROLE_AUDIENCES: dict[Role, tuple[str, ...]] = {
 }
 
 
-def _signing_key() -> bytes:
-    """The token signing key, or exit 2 saying where it was looked for."""
-    env = os.environ.get("COLLECTCTL_SIGNING_KEY_FILE")
-    path = Path(env) if env else Layout().jwt_private_key
-    if not path.exists():
-        typer.echo(f"no signing key at {path}; run `make up` first", err=True)
-        raise typer.Exit(2)
-    return path.read_bytes()
-
-
-def _service_token(role: Role, tenant: str, service: str) -> str:
-    """A five-minute token of `role` for one service, for the commands that call it."""
-    return issue_token(
-        _signing_key(), sub="collectctl", role=role, tenant=tenant, ttl_s=300, audience=[service]
-    )
-
-
-def _bootstrap() -> str:
-    return os.environ.get("COLLECTCTL_KAFKA_BOOTSTRAP") or Layout().kafka_bootstrap
-
-
 @token_cli.command("issue")
 def token_issue(
     tenant: str = typer.Option(..., help="the tenant (lender) the token is scoped to"),
@@ -80,7 +59,7 @@ def token_issue(
     """Print a signed token and nothing else, so `$(collectctl token issue ...)` works."""
     audience = aud or ROLE_AUDIENCES[role]
     try:
-        token = issue_token(_signing_key(), sub=sub, role=role, tenant=tenant, ttl_s=ttl, audience=audience)
+        token = issue_token(signing_key(), sub=sub, role=role, tenant=tenant, ttl_s=ttl, audience=audience)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -170,11 +149,6 @@ def _cell(value: object) -> str:
     return f"{value:.1f}s" if isinstance(value, float) else str(value)
 
 
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in (header, *rows)]
-
-
 def status_table(state: StackState) -> str:
     """The stack's state as three tables: services, consumer lag per group, dead letters per topic."""
     services = [
@@ -189,7 +163,7 @@ def status_table(state: StackState) -> str:
         )
         for s in state.services
     ]
-    lines = _table(("SERVICE", "STATE", "DATABASE", "KAFKA", "OUTBOX", "OLDEST", "ERROR"), services)
+    lines = table(("SERVICE", "STATE", "DATABASE", "KAFKA", "OUTBOX", "OLDEST", "ERROR"), services)
     lines.append("")
     if state.kafka_error is not None:
         lines.append(f"KAFKA UNREACHABLE: {state.kafka_error}")
@@ -203,9 +177,9 @@ def status_table(state: StackState) -> str:
         )
         for (group, topic), parts in state.group_lags().items()
     ]
-    lines += _table(("GROUP", "TOPIC", "LAG", "PARTITION:LAG"), groups)
+    lines += table(("GROUP", "TOPIC", "LAG", "PARTITION:LAG"), groups)
     lines.append("")
-    lines += _table(("DEAD LETTERS", "RECORDS"), [(t, str(n)) for t, n in state.dead_letters.items()])
+    lines += table(("DEAD LETTERS", "RECORDS"), [(t, str(n)) for t, n in state.dead_letters.items()])
     return "\n".join(lines)
 
 
@@ -319,7 +293,7 @@ def stack_status(
     per topic. Exits 1 when a service is not ready or Kafka does not answer."""
     urls = _service_urls(url)
     state = asyncio.run(
-        gather_stack_state(urls, _bootstrap(), lambda service: _service_token(Role.ADMIN, tenant, service))
+        gather_stack_state(urls, bootstrap(), lambda service: service_token(Role.ADMIN, tenant, service))
     )
     typer.echo(
         orjson.dumps(status_json(state), option=orjson.OPT_INDENT_2).decode()
@@ -336,7 +310,7 @@ def dlq_list(
     limit: int = typer.Option(50, help="at most this many, oldest first"),
 ) -> None:
     """Print dead letters as JSON lines: origin, reason, error and the CloudEvents attributes."""
-    for letter in asyncio.run(dlq.read(_bootstrap(), topic, limit=limit)):
+    for letter in asyncio.run(dlq.read(bootstrap(), topic, limit=limit)):
         typer.echo(orjson.dumps(letter.summary()).decode())
 
 
@@ -347,7 +321,7 @@ def dlq_replay(
     limit: int = typer.Option(1000, help="at most this many"),
 ) -> None:
     """Publish dead letters back to their original topic, with their original headers and key."""
-    count = asyncio.run(dlq.replay(_bootstrap(), topic, ce_ids=set(ce_id), limit=limit))
+    count = asyncio.run(dlq.replay(bootstrap(), topic, ce_ids=set(ce_id), limit=limit))
     typer.echo(f"replayed {count} event(s) to {topic}")
 
 
@@ -359,7 +333,7 @@ def audit_verify(
 ) -> None:
     """Ask compliance to walk the audit chains; exits 1 and names the first bad entry if any."""
     base = url or Layout().service_url("compliance")
-    token = _service_token(Role.ADMIN, tenant, "compliance")
+    token = service_token(Role.ADMIN, tenant, "compliance")
     reply = httpx.get(
         f"{base}/v1/audit/verify",
         params={"tenant": of} if of else {},
@@ -401,7 +375,7 @@ def visits_plan(
 ) -> None:
     """Print a crew's day plan (JSON), or draw it (route, numbered stops, windows) as an SVG file."""
     base = url or Layout().service_url("visits")
-    token = _service_token(Role.OPS, tenant, "visits")
+    token = service_token(Role.OPS, tenant, "visits")
     path = f"/v1/crews/{crew}/plan.svg" if svg else f"/v1/crews/{crew}/plan"
     reply = httpx.get(
         f"{base}{path}", params={"date": day}, headers={"Authorization": f"Bearer {token}"}, timeout=60

@@ -12,6 +12,7 @@ import orjson
 import typer
 
 from common.auth import Role
+from common.cli_kit import service_token, table
 from common.devstack.layout import Layout
 
 decisions_cli = typer.Typer(no_args_is_help=True, help="Replay and explain compliance decisions.")
@@ -68,10 +69,8 @@ def render(total: dict[str, Any], start: str, end: str) -> str:
         lines.append(f"against today's packs: {total['changed_today']:,} outcomes would change")
         rules = total.get("by_rule", {})
         if rules:
-            width = max(len(rule) for rule in rules)
-            lines.append(f"  {'rule'.ljust(width)}  {'added':>7}  {'dropped':>7}")
-            for rule, n in sorted(rules.items()):
-                lines.append(f"  {rule.ljust(width)}  {n['added']:>7,}  {n['dropped']:>7,}")
+            rows = [(rule, f"{n['added']:,}", f"{n['dropped']:,}") for rule, n in sorted(rules.items())]
+            lines += ["  " + line for line in table(("rule", "added", "dropped"), rows)]
     return "\n".join(lines)
 
 
@@ -86,14 +85,12 @@ def decisions_replay(
     url: str = typer.Option("", help="compliance base URL (default: the dev stack's)"),
 ) -> None:
     """Replay decisions; exits 1 when any comes out differently or cannot be replayed."""
-    from common.cli import _service_token
-
     end = end or datetime.now(UTC).isoformat()
     base = url or Layout().service_url("compliance")
     token = (
-        _service_token(Role.COMPLIANCE, of, "compliance")
+        service_token(Role.COMPLIANCE, of, "compliance")
         if of
-        else _service_token(Role.ADMIN, "platform", "compliance")
+        else service_token(Role.ADMIN, "platform", "compliance")
     )
     total: dict[str, Any] = {}
     cursor = None

@@ -12,6 +12,7 @@ from sqlalchemy import Table, func, select
 from common.access import Can, allow
 from common.auth import CurrentPrincipal, Principal
 from common.clock import ShiftableClock
+from common.messaging.outbox import backlog
 
 
 class Me(BaseModel):
@@ -81,11 +82,7 @@ def ops_router(outbox: Table) -> APIRouter:
     )
     async def outbox_state(request: Request, _: Operator) -> OutboxState:
         async with request.app.state.runtime.sessions() as session:
-            pending, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
-                )
-            ).one()
+            pending, oldest = await backlog(session, outbox)
             last = (await session.execute(select(func.max(outbox.c.published_at)))).scalar()
         return OutboxState(pending=pending, oldest_pending_at=oldest, last_published_at=last)
 

@@ -50,6 +50,13 @@ def snapshot_sha256(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(snapshot)).hexdigest()
 
 
+def snapshot_recorded(content: dict[str, Any], snapshot: dict[str, Any]) -> bool | None:
+    """Whether a stored snapshot is the one a decision's audit entry (its parsed content) recorded;
+    None when the entry recorded none (entries from before snapshots were hashed)."""
+    expected = content.get("snapshot_sha256")
+    return None if expected is None else snapshot_sha256(snapshot) == expected
+
+
 def chain_body(tenant: str, content_sha256: str) -> dict[str, Any]:
     return {"tenant": tenant, "content_sha256": content_sha256}
 
@@ -258,8 +265,7 @@ async def _decisions_astray(session: AsyncSession, page: list[Any]) -> tuple[int
         decision = stored.get(row.ref)
         if decision is None:
             return row.seq, f"entry {row.seq}: decision {row.ref} is missing from the decisions table"
-        expected = content.get("snapshot_sha256")
-        if expected is not None and snapshot_sha256(decision.snapshot) != expected:
+        if snapshot_recorded(content, decision.snapshot) is False:
             problem = f"entry {row.seq}: decision {row.ref}: its stored snapshot is not the one decided on"
             return row.seq, problem
         if (decision.outcome, decision.policy) != (content.get("outcome"), content.get("policy")):

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
-from compliance.audit_store import snapshot_sha256
+from compliance.audit_store import snapshot_recorded
 from compliance.domain.engine import evaluate
 from compliance.domain.model import Decision
 from compliance.domain.packs import Pack, PackArchive, PackError, pack_for
@@ -91,12 +91,10 @@ def snapshot_check(row: Any, entry: Any | None) -> tuple[bool | None, str | None
     content = orjson.loads(entry.content)
     if content.get("permit_id") != str(row.permit_id):
         return False, "the audit entry found for the decision is about another one"
-    expected = content.get("snapshot_sha256")
-    if expected is None:
-        return None, None
-    if snapshot_sha256(row.snapshot) != expected:
+    recorded = snapshot_recorded(content, row.snapshot)
+    if recorded is False:
         return False, "the stored snapshot is not the one the audit entry recorded"
-    return True, None
+    return recorded, None
 
 
 def replay(

@@ -116,6 +116,29 @@ def router() -> Any:
     return build_router(ManualClock(NOW), POLICY)
 
 
+async def visits_of_two_accounts(
+    session: AsyncSession, router: Any, tenant: str, day: date, **fields: Any
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """Two accounts placed, each with one visit on `day` in crew c1's hands (state and the rest in
+    `fields`): (visit_id, account_id, borrower_id) of each."""
+    from visits import repository as repo
+
+    accounts = [(uuid.uuid4(), uuid.uuid4()) for _ in range(2)]
+    await router.batch_handler_for("account.placed")(
+        session, [event(placed(a, b, [address()]), tenant) for a, b in accounts]
+    )
+    visits = []
+    for account_id, borrower_id in accounts:
+        visit_id = uuid.uuid4()
+        values = {"tenant": tenant, "account_id": account_id, "borrower_id": borrower_id, "date": day}
+        await repo.insert_visit(
+            session,
+            {**values, "visit_id": visit_id, "source": "ops", "reason": "r", "crew_id": "c1", **fields},
+        )
+        visits.append((visit_id, account_id, borrower_id))
+    return visits
+
+
 async def test_an_escalation_that_overtakes_the_placement_asks_its_permit_when_the_account_arrives(
     session: AsyncSession, router: Any
 ) -> None:
@@ -216,30 +239,12 @@ async def test_a_stop_event_takes_a_planned_visit_out_of_its_crews_plan(
     from visits import repository as repo
 
     tenant, day = f"t-{uuid.uuid4().hex[:8]}", date(2026, 12, 4)
-    accounts = [(uuid.uuid4(), uuid.uuid4()) for _ in range(2)]
-    await router.batch_handler_for("account.placed")(
-        session, [event(placed(a, b, [address()]), tenant) for a, b in accounts]
-    )
-    visit_ids = []
-    for account_id, borrower_id in accounts:
-        visit_id = uuid.uuid4()
-        values = {"tenant": tenant, "account_id": account_id, "borrower_id": borrower_id, "date": day}
-        await repo.insert_visit(
-            session,
-            {
-                **values,
-                "visit_id": visit_id,
-                "source": "ops",
-                "reason": "r",
-                "state": "planned",
-                "crew_id": "c1",
-            },
-        )
-        visit_ids.append(str(visit_id))
+    visits = await visits_of_two_accounts(session, router, tenant, day, state="planned")
+    visit_ids = [str(visit_id) for visit_id, _, _ in visits]
     document = {"crew_id": "c1", "date": str(day), "stops": [{"visit_id": v} for v in visit_ids]}
     await repo.save_plan(session, tenant, "c1", day, document, "vroom")
 
-    (account_id, borrower_id) = accounts[0]
+    (_, account_id, borrower_id) = visits[0]
     ids = {"lender_event_id": f"le-{uuid.uuid4()}", "occurred_at": NOW, "seq": 2}
     ids |= {"account_id": str(account_id), "borrower_id": str(borrower_id)}
     data: Any = (
@@ -270,30 +275,16 @@ async def test_a_receipt_retried_after_lost_signal_is_recorded_once(
     from visits import repository as repo
 
     tenant = f"t-{uuid.uuid4().hex[:8]}"
-    accounts = [(uuid.uuid4(), uuid.uuid4()) for _ in range(2)]
-    await router.batch_handler_for("account.placed")(
-        session, [event(placed(a, b, [address()]), tenant) for a, b in accounts]
+    visits = await visits_of_two_accounts(
+        session,
+        router,
+        tenant,
+        date(2026, 12, 3),
+        state="checked_in",
+        permit_id=uuid.uuid4(),
+        check_in={"crew_id": "c1", "at": NOW.isoformat()},
     )
-    visit_ids = []
-    for account_id, borrower_id in accounts:
-        visit_id = uuid.uuid4()
-        await repo.insert_visit(
-            session,
-            {
-                "visit_id": visit_id,
-                "tenant": tenant,
-                "account_id": account_id,
-                "borrower_id": borrower_id,
-                "date": date(2026, 12, 3),
-                "source": "ops",
-                "reason": "r",
-                "state": "checked_in",
-                "crew_id": "c1",
-                "permit_id": uuid.uuid4(),
-                "check_in": {"crew_id": "c1", "at": NOW.isoformat()},
-            },
-        )
-        visit_ids.append(visit_id)
+    visit_ids = [visit_id for visit_id, _, _ in visits]
     receipt = {"client_id": "app-receipt-1", "amount_minor": 500_000, "method": "cash", "number": "R-1"}
 
     def outcome(notes: str | None) -> cases.Outcome:

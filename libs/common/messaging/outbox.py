@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.contracts import Contract, type_of
@@ -99,6 +99,16 @@ def pending(session: AsyncSession) -> list[dict[str, object]]:
 
 
 OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload")
+
+
+async def backlog(session: AsyncSession, outbox: Table) -> tuple[int, datetime | None]:
+    """How many rows wait to be published, and when the oldest of them was written."""
+    pending, oldest = (
+        await session.execute(
+            select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+        )
+    ).one()
+    return int(pending), oldest
 
 
 def outbox_channel(outbox: Table) -> str:

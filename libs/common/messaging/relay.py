@@ -11,7 +11,7 @@ import time
 from collections import Counter as Tally
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.aio import sleep_unless
 from common.faults import NO_CRASHES, CrashPoints
+from common.messaging.outbox import backlog
 from common.wakeup import wait_for
 
 log = structlog.get_logger(__name__)
@@ -123,19 +124,12 @@ class OutboxRelay:
 
     async def measure_backlog(self) -> tuple[int, float]:
         """Count the pending rows and the age of the oldest (seconds), and set the gauges to them."""
-        t = self._outbox
         async with self._sessions() as session:
-            pending, age = (
-                await session.execute(
-                    select(
-                        func.count(),
-                        func.coalesce(func.extract("epoch", func.now() - func.min(t.c.created_at)), 0),
-                    ).where(t.c.published_at.is_(None))
-                )
-            ).one()
+            pending, oldest = await backlog(session, self._outbox)
+        age = max(0.0, (datetime.now(UTC) - oldest).total_seconds()) if oldest else 0.0
         self._backlog.set(pending)
-        self._oldest_age.set(float(age))
-        return int(pending), float(age)
+        self._oldest_age.set(age)
+        return pending, age
 
     async def _send_batches(self, rows: Sequence[Any]) -> list[asyncio.Future[Any]]:
         """Hand the rows to the producer a batch per partition (the batch API costs a fraction of a

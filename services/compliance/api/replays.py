@@ -54,15 +54,6 @@ class Answer(BaseModel):
     evaluated_rules: list[str]
 
 
-class Today(BaseModel):
-    policy: str
-    outcome: str
-    rules: list[str]
-    outcome_changed: bool
-    rules_added: list[str]
-    rules_dropped: list[str]
-
-
 class ReplayOut(BaseModel):
     permit_id: str
     decided_at: datetime
@@ -78,7 +69,7 @@ class ReplayOut(BaseModel):
     engine_now: str
     engine_changed: bool
     problem: str | None
-    current: Today | None
+    current: replay.Against | None  # today's packs' answer, when asked
 
 
 class RuleChange(BaseModel):
@@ -108,7 +99,6 @@ class PeriodOut(BaseModel):
 
 
 def _out(result: replay.Replayed) -> ReplayOut:
-    today = result.current
     return ReplayOut(
         permit_id=result.permit_id,
         decided_at=result.decided_at,
@@ -121,7 +111,7 @@ def _out(result: replay.Replayed) -> ReplayOut:
         engine_now=ENGINE,
         engine_changed=result.engine_changed,
         problem=result.problem,
-        current=Today(**today.__dict__) if today else None,
+        current=result.current,
     )
 
 

@@ -17,6 +17,7 @@ from common.testing.stack import Stack
 from compliance import audit_store
 from compliance.domain.engine import evaluate
 from compliance.domain.packs import load_all, pack_for
+from compliance.replay import answer_of
 from compliance.views import restore
 from tests.e2e.compliance.desk import (
     Desk,
@@ -51,15 +52,7 @@ async def stored(pg: asyncpg.Pool, permit_id: str) -> dict[str, Any]:
 def replay(decision: dict[str, Any]) -> dict[str, Any]:
     request, state, ledger = restore(decision["snapshot"])
     pack = load_all()[pack_for(state.jurisdiction)]
-    again = evaluate(request, state, ledger, pack, permit_ttl=PERMIT_TTL)
-    return {
-        "outcome": again.outcome,
-        "reasons": [{"rule": r.rule, "message": r.message, "citation": r.citation} for r in again.reasons],
-        "not_before": again.not_before,
-        "expires_at": again.expires_at,
-        "policy": again.policy,
-        "evaluated_rules": again.evaluated_rules,
-    }
+    return answer_of(evaluate(request, state, ledger, pack, permit_ttl=PERMIT_TTL))
 
 
 async def decisions_to_replay(desk: Desk, cn: Placed, us: Placed, zone: str) -> list[dict[str, Any]]:
