@@ -39,7 +39,7 @@ async def test_every_decision_made_by_the_suite_replays_to_the_same_answer(
     # (A snapshot its audit entry disowns is unreplayable, so it fails above; decisions recorded
     # before snapshots were hashed, in an old dev database, replay but cannot be proven.)
     figures.append(
-        f"- replay: {total['replayed']:,} stored decisions replayed against their recorded pack versions "
+        f"replay: {total['replayed']:,} stored decisions replayed against their recorded pack versions "
         f"and engine: {total['same']:,} the same, {total['provisional']:,} provisional deferrals with nothing "
         f"to replay, 0 different, 0 unreplayable; {total['snapshots_verified']:,} snapshots proven by their "
         "audit entries"
