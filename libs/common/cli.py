@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from common.auth import AUDIENCES, MAX_TOKEN_LIFETIME_S, Role, issue_token
 from common.cli_decisions import decisions_cli
 from common.cli_kit import bootstrap, service_token, signing_key, table
+from common.cli_tenants import tenant_cli
 from common.contracts.catalog import topics_read_by
 from common.devstack.layout import SERVICES, TOPICS, Layout
 from common.messaging import dlq
@@ -34,6 +35,7 @@ app.add_typer(audit_cli, name="audit")
 visits_cli = typer.Typer(no_args_is_help=True, help="Field visits: a crew's day.")
 app.add_typer(visits_cli, name="visits")
 app.add_typer(decisions_cli, name="decisions")
+app.add_typer(tenant_cli, name="tenant")
 
 
 # The services each role has any business with (SPEC section 7): a lender's token opens only intake.

@@ -13,6 +13,7 @@ from common.service import Runtime, ServiceSpec, create_service_app, make_clock
 from reminders import __doc__ as description
 from reminders import tables
 from reminders.api.routes import router
+from reminders.api.settings import router as settings_router
 from reminders.api.webhooks import WebhookGate
 from reminders.channels import Channels, HttpGateway, ProviderConfig, SmtpMailer
 from reminders.handlers import build_routers
@@ -41,7 +42,7 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
         description=description or "",
         outbox=tables.outbox,
         inbox=tables.inbox,
-        api=[router],
+        api=[router, settings_router],
         subscriptions=topics_read_by("reminders"),
         events=events,
         priority=priority,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import common.contracts.reminders as r
 from reminders import repository as repo
 from reminders.domain.jobs import pausing_holds
+from reminders.domain.settings import TenantSettings
 from reminders.domain.strategy import (
     Strategy,
     assign_variant,
@@ -44,12 +45,21 @@ def days_past_due(due: date, today: date) -> int:
 
 class Strategies:
     """The strategies a run of accounts uses, each read and parsed once for the run: a tenant's own
-    (by name), or the jurisdiction's built-in one."""
+    (by name), or the jurisdiction's built-in one; and the run's tenants' settings, read once."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._rows: dict[tuple[str, str], Any] = {}
         self._parsed: dict[tuple[str, str, str], Strategy] = {}
+        self._settings: dict[str, TenantSettings] = {}
+
+    async def settings(self, *tenants: str) -> dict[str, TenantSettings]:
+        """These tenants' settings, those not read yet in one statement."""
+        missing = [t for t in set(tenants) if t not in self._settings]
+        if missing:
+            rows = await repo.tenant_settings_of(self._session, missing)
+            self._settings.update({t: TenantSettings.of(rows.get(t)) for t in missing})
+        return {t: self._settings[t] for t in tenants}
 
     async def _row(self, tenant: str, name: str) -> Any:
         key = (tenant, name)
@@ -67,15 +77,22 @@ class Strategies:
         return found
 
     async def choose(self, *, tenant: str, account_id: uuid.UUID, jurisdiction: str) -> tuple[str, str]:
-        """The tenant's own `default` strategy when it saved one for this country, else the built-in
-        one; and the account's variant of it."""
-        own = await self._row(tenant, "default")
-        country = jurisdiction.split("-")[0]
+        """The strategy the tenant's settings name, else its own `default`, when it is saved and
+        written for this country; else the built-in one; and the account's variant of it."""
+        chosen = (await self.settings(tenant))[tenant].default_strategy
         name = BUILTIN
-        if own is not None and str(own.document.get("jurisdiction", "")).split("-")[0] == country:
-            name = "default"
+        if chosen != BUILTIN:
+            for candidate in ([chosen] if chosen else []) + ["default"]:
+                own = await self._row(tenant, candidate)
+                if own is not None and _country(own.document.get("jurisdiction")) == _country(jurisdiction):
+                    name = candidate
+                    break
         strategy = await self.get(tenant=tenant, name=name, jurisdiction=jurisdiction)
         return name, assign_variant(strategy, str(account_id)).name
+
+
+def _country(jurisdiction: object) -> str:
+    return str(jurisdiction or "").split("-")[0]
 
 
 async def strategy_for(session: AsyncSession, *, tenant: str, name: str, jurisdiction: str) -> Strategy:
@@ -157,6 +174,7 @@ async def plan_many(
     promises = {} if fresh else await repo.promises_of_accounts(session, ids)
     plans = {} if fresh else await repo.plans_of_accounts(session, ids)
     run = _Run(now=now, spacing=spacing)
+    settings = await strategies.settings(*{a.tenant for a in open_})
     for account in open_:
         run.changes[account.account_id] = {"next_plan_at": next_planning(account, now)}
         if account.notice_state == "pending" and not _notice_settled(
@@ -173,6 +191,7 @@ async def plan_many(
             run,
             account,
             strategy,
+            settings[account.tenant],
             promises.get(account.account_id, []),
             plans.get(account.account_id, []),
         )
@@ -182,9 +201,16 @@ async def plan_many(
 
 
 async def _ladder(
-    session: AsyncSession, run: _Run, account: Any, strategy: Strategy, promises: list[Any], plans: list[Any]
+    session: AsyncSession,
+    run: _Run,
+    account: Any,
+    strategy: Strategy,
+    settings: TenantSettings,
+    promises: list[Any],
+    plans: list[Any],
 ) -> None:
-    """The rungs now due (unless a promise or plan pauses the ladder), and escalation when it is due."""
+    """The rungs now due (unless a promise or plan pauses the ladder), and escalation when it is due,
+    as the tenant's settings space and route them."""
     now = run.now
     dpd = days_past_due(account.due_date, local_today(list(account.timezones), now))
     paused = any(p.state == "active" and now.date() <= p.due_date + PROMISE_GRACE for p in promises)
@@ -192,19 +218,21 @@ async def _ladder(
     if not paused and not active_plan:
         variant = next((v for v in strategy.variants if v.name == account.variant), strategy.variants[0])
         steps = due_steps(steps_for(strategy, variant), dpd=dpd, done=set(account.steps_done))
-        for step, due_at in spaced(steps, start=now, spacing=run.spacing):
+        for step, due_at in spaced(steps, start=now, spacing=settings.spacing(run.spacing)):
             run.job(account, step_dpd=step.dpd, channel=step.channel, purpose=step.purpose, due_at=due_at)
         if steps:
             run.changes[account.account_id]["steps_done"] = sorted(
                 set(account.steps_done) | {s.dpd for s in steps}
             )
     balance = account.amount_due_minor - account.paid_minor
-    target = escalation_due(
-        strategy,
-        dpd=dpd,
-        amount_minor=balance,
-        active_promise=any(p.state == "active" for p in promises),
-        active_plan=active_plan,
+    target = settings.escalation(
+        escalation_due(
+            strategy,
+            dpd=dpd,
+            amount_minor=balance,
+            active_promise=any(p.state == "active" for p in promises),
+            active_plan=active_plan,
+        )
     )
     # FCA CONC 7.3.4R: a GB account is offered forbearance (and the offer sent) before a field visit.
     gb_visit = target == "visit" and account.jurisdiction.startswith("GB")

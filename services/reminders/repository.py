@@ -23,6 +23,7 @@ from reminders.tables import (
     plans,
     promises,
     strategies,
+    tenant_settings,
 )
 
 
@@ -410,6 +411,31 @@ async def save_strategy(session: AsyncSession, tenant: str, name: str, document:
         },
     ).returning(strategies.c.version)
     return int((await session.execute(upsert)).scalar_one())
+
+
+async def tenant_settings_of(session: AsyncSession, tenants: Sequence[str]) -> dict[str, Any]:
+    """The saved settings of these tenants, by tenant (a tenant that saved none is absent)."""
+    if not tenants:
+        return {}
+    stmt = select(tenant_settings).where(tenant_settings.c.tenant.in_(sorted(set(tenants))))
+    return {row.tenant: row for row in (await session.execute(stmt)).all()}
+
+
+async def save_tenant_settings(
+    session: AsyncSession, tenant: str, values: Mapping[str, Any], *, by: str
+) -> Any:
+    """Replace a tenant's settings; returns the saved row (its version counts the saves)."""
+    new = insert(tenant_settings).values(tenant=tenant, updated_by=by, **values)
+    upsert = new.on_conflict_do_update(
+        index_elements=[tenant_settings.c.tenant],
+        set_={
+            **{name: new.excluded[name] for name in values},
+            "updated_by": by,
+            "version": tenant_settings.c.version + 1,
+            "updated_at": func.now(),
+        },
+    ).returning(*tenant_settings.c)
+    return (await session.execute(upsert)).one()
 
 
 async def insert_inbound(session: AsyncSession, **values: Any) -> None:

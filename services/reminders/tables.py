@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -171,6 +172,19 @@ strategies = Table(
     Column("name", Text, primary_key=True),
     Column("document", JSONB, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A lender's own settings (GET/PUT /v1/settings); a missing row or a null column is the default.
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant", Text, primary_key=True),
+    Column("default_strategy", Text),
+    Column("contact_spacing_s", Integer),
+    Column("visits_enabled", Boolean),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_by", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.fields import Day, Instant, Text
+from reminders.domain.settings import MAX_SPACING_S, MIN_SPACING_S
 
 Outcome = Literal[
     "delivered",
@@ -162,3 +163,28 @@ class StrategyOut(BaseModel):
     name: str
     version: int
     document: dict[str, Any]
+
+
+class TenantSettingsIn(_In):
+    """A lender's settings; a field left out (or null) is the service's default."""
+
+    default_strategy: Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = None
+    contact_spacing_s: Annotated[int | None, Field(strict=True, ge=MIN_SPACING_S, le=MAX_SPACING_S)] = None
+    visits_enabled: Annotated[bool | None, Field(strict=True)] = None
+
+
+class EffectiveSettings(BaseModel):
+    """What applies to the tenant's accounts now: its settings, and the defaults where it has none."""
+
+    default_strategy: str
+    contact_spacing_s: int
+    visits_enabled: bool
+
+
+class TenantSettingsOut(BaseModel):
+    tenant: str
+    saved: TenantSettingsIn
+    effective: EffectiveSettings
+    version: int = 0
+    updated_by: str | None = None
+    updated_at: datetime | None = None
