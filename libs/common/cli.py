@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from common.cli_tenants import tenant_cli
 from common.contracts.catalog import topics_read_by
 from common.devstack.layout import SERVICES, TOPICS, Layout
 from common.messaging import dlq
+from common.messaging.admin import partitions_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Operate the collections platform.")
 token_cli = typer.Typer(no_args_is_help=True, help="Mint access tokens.")
@@ -306,14 +308,78 @@ def stack_status(
         raise typer.Exit(1)
 
 
+def dlq_table(letters: list[dict[str, Any]]) -> str:
+    """Dead letters one a line: where they sit, what they were and why they are there."""
+    rows = [
+        (
+            f"{d['dlq_partition']}:{d['dlq_offset']}",
+            _cell(d["ce_id"]),
+            _cell(d["ce_type"]),
+            _cell(d["ce_tenant"]),
+            _cell(d["reason"]),
+            _cell(d["at"]),
+            _short(d["error"], 60),
+        )
+        for d in letters
+    ]
+    lines = table(("LETTER", "CE_ID", "TYPE", "TENANT", "REASON", "AT", "ERROR"), rows)
+    lines.append(f"\n{len(letters)} dead letter(s)")
+    return "\n".join(lines)
+
+
+def _short(value: object, width: int) -> str:
+    text = " ".join(_cell(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _topic(topic: str) -> str:
+    """`topic` when it has a dead-letter topic on the broker; a typo exits 2 naming the platform's."""
+    if not asyncio.run(partitions_of(bootstrap(), f"{topic}.dlq")):
+        typer.echo(f"no topic {topic}.dlq on the broker; the platform's are {', '.join(TOPICS)}", err=True)
+        raise typer.Exit(2)
+    return topic
+
+
 @dlq_cli.command("list")
 def dlq_list(
     topic: str = typer.Argument(..., help=f"one of {', '.join(TOPICS)}"),
     limit: int = typer.Option(50, help="at most this many, oldest first"),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines for scripts"),
 ) -> None:
-    """Print dead letters as JSON lines: origin, reason, error and the CloudEvents attributes."""
-    for letter in asyncio.run(dlq.read(bootstrap(), topic, limit=limit)):
-        typer.echo(orjson.dumps(letter.summary()).decode())
+    """Dead letters of a topic: origin, reason, error and the CloudEvents attributes."""
+    letters = [letter.summary() for letter in asyncio.run(dlq.read(bootstrap(), _topic(topic), limit=limit))]
+    if as_json:
+        for letter in letters:
+            typer.echo(orjson.dumps(letter).decode())
+    else:
+        typer.echo(dlq_table(letters))
+
+
+@dlq_cli.command("show")
+def dlq_show(
+    topic: str = typer.Argument(..., help=f"one of {', '.join(TOPICS)}"),
+    ce_id: str = typer.Argument(..., help="the event's ce_id"),
+    limit: int = typer.Option(1_000_000, help="look at most this many letters"),
+) -> None:
+    """One dead letter whole: why, from where, every header and the payload (personal data in it is
+    sealed, as on the topic)."""
+    letters = asyncio.run(dlq.read(bootstrap(), _topic(topic), limit=limit))
+    found = [letter for letter in letters if letter.header("ce_id") == ce_id]
+    if not found:
+        typer.echo(f"no dead letter with ce_id {ce_id} on {topic}.dlq", err=True)
+        raise typer.Exit(1)
+    for letter in found:  # the same event dead-lettered twice shows twice
+        try:
+            payload: Any = orjson.loads(letter.value or b"null")
+        except orjson.JSONDecodeError:
+            payload = (letter.value or b"").decode("utf-8", "replace")
+        shown = {
+            **letter.summary(),
+            "key": (letter.key or b"").decode("utf-8", "replace"),
+            "headers": {k: v.decode("utf-8", "replace") for k, v in letter.headers},
+            "payload": payload,
+        }
+        typer.echo(orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode())
 
 
 @dlq_cli.command("replay")
@@ -323,8 +389,38 @@ def dlq_replay(
     limit: int = typer.Option(1000, help="at most this many"),
 ) -> None:
     """Publish dead letters back to their original topic, with their original headers and key."""
-    count = asyncio.run(dlq.replay(bootstrap(), topic, ce_ids=set(ce_id), limit=limit))
+    with typer.progressbar(length=0, label="replaying", file=sys.stderr) as bar:
+
+        def sent(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(1)
+
+        count = asyncio.run(
+            dlq.replay(bootstrap(), _topic(topic), ce_ids=set(ce_id), limit=limit, on_sent=sent)
+        )
     typer.echo(f"replayed {count} event(s) to {topic}")
+
+
+def verify_table(result: dict[str, Any]) -> str:
+    """The verify's answer as an operator reads it: the verdict first, then where it looked."""
+    verdict = "OK" if result["ok"] else "BROKEN"
+    rows = [
+        ("chain", _cell(result.get("chain") or f"all ({result.get('chains')})")),
+        ("entries", _cell(result.get("entries"))),
+        ("head", _cell(result.get("head"))),
+    ]
+    if not result["ok"]:
+        rows += [
+            ("first bad seq", _cell(result.get("first_bad_seq"))),
+            ("problem", _cell(result.get("problem"))),
+        ]
+    return "\n".join([f"audit chain {verdict}", *table(("", ""), rows)[1:]])
+
+
+def _verdict(result: dict[str, Any], as_json: bool) -> None:
+    typer.echo(orjson.dumps(result).decode() if as_json else verify_table(result))
+    if not result["ok"]:
+        raise typer.Exit(1)
 
 
 @audit_cli.command("verify")
@@ -332,6 +428,7 @@ def audit_verify(
     url: str = typer.Option("", help="compliance base URL (default: the dev stack's)"),
     tenant: str = typer.Option("platform", help="tenant named in the minted admin token"),
     of: str = typer.Option("", "--of", help="only this tenant's chain (default: every chain)"),
+    as_json: bool = typer.Option(False, "--json", help="compliance's answer as JSON"),
 ) -> None:
     """Ask compliance to walk the audit chains; exits 1 and names the first bad entry if any."""
     base = url or Layout().service_url("compliance")
@@ -343,28 +440,71 @@ def audit_verify(
         timeout=600,
     )
     reply.raise_for_status()
-    result = reply.json()
-    typer.echo(orjson.dumps(result).decode())
-    if not result["ok"]:
-        raise typer.Exit(1)
+    _verdict(reply.json(), as_json)
+
+
+@audit_cli.command("export")
+def audit_export(
+    of: str = typer.Option(..., "--of", help="the tenant whose chain to export"),
+    out: Path = typer.Option(..., "--out", file_okay=False, help="a directory for the pages"),
+    first: int = typer.Option(1, "--from", min=1, help="the first entry (sequence number)"),
+    last: int | None = typer.Option(None, "--to", min=1, help="the last entry (default: the head)"),
+    page: int = typer.Option(10_000, min=1, max=100_000, help="entries a page"),
+    url: str = typer.Option("", help="compliance base URL (default: the dev stack's)"),
+) -> None:
+    """Write a tenant's chain as NDJSON pages (page-0001.ndjson, ...), each ending in a signed
+    checkpoint, for `audit verify-export` offline."""
+    base = url or Layout().service_url("compliance")
+    token = service_token(Role.COMPLIANCE, of, "compliance")
+    out.mkdir(parents=True, exist_ok=True)
+    params: dict[str, Any] | None = {"from": first, "limit": page, **({"to": last} if last else {})}
+    next_url, pages, entries = f"{base}/v1/audit/export", 0, 0
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=600) as http:
+        while next_url:
+            reply = http.get(next_url, params=params)
+            if reply.status_code != 200:
+                typer.echo(f"{reply.status_code}: {reply.text}", err=True)
+                raise typer.Exit(1)
+            lines = [line for line in reply.content.splitlines() if line.strip()]
+            if not lines:
+                break
+            pages += 1
+            entries += len(lines) - 1  # the last line is the checkpoint
+            (out / f"page-{pages:04d}.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+            typer.echo(f"page {pages}: {entries} entries", err=True)
+            following = reply.links.get("next", {}).get("url")
+            next_url, params = (str(reply.url.join(following)), None) if following else ("", None)
+    typer.echo(f"wrote {entries} entries in {pages} page(s) to {out}")
 
 
 @audit_cli.command("verify-export")
 def audit_verify_export(
-    export: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="an NDJSON file from /v1/audit/export"
+    export: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="NDJSON pages from /v1/audit/export or `audit export`"
     ),
     public_key: Path = typer.Option(
         ..., exists=True, dir_okay=False, help="the audit checkpoint public key (PEM)"
     ),
+    as_json: bool = typer.Option(False, "--json", help="the answer as JSON"),
 ) -> None:
-    """Verify an export offline: chain, content digests and the signed checkpoint."""
+    """Verify exported pages offline: chain, content digests and each page's signed checkpoint;
+    consecutive pages must join (each starts where the one before ended)."""
     from common.auditfile import verify_export_file
 
-    result = verify_export_file(export.read_bytes().splitlines(), public_key.read_bytes())
-    typer.echo(orjson.dumps(result).decode())
-    if not result["ok"]:
-        raise typer.Exit(1)
+    key, entries, head = public_key.read_bytes(), 0, None
+    for path in export:
+        lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+        result = verify_export_file(lines, key)
+        if result["ok"] and head is not None and orjson.loads(lines[0]).get("prev_hash") != head:
+            result = {
+                **result,
+                "ok": False,
+                "problem": f"{path.name} does not start where the page before ended",
+            }
+        if not result["ok"]:
+            _verdict({**result, "chain": path.name}, as_json)
+        entries, head = entries + int(result["entries"] or 0), result["head"]
+    _verdict({"ok": True, "chain": None, "chains": len(export), "entries": entries, "head": head}, as_json)
 
 
 @visits_cli.command("plan")

@@ -87,7 +87,9 @@ async def test_a_placement_is_applied_and_the_readers_of_its_partition_catch_up(
 
 
 async def test_dead_letters_counted_are_those_collectctl_lists(stack: Stack) -> None:
-    listed = await collectctl("dlq", "list", "intake.v1", "--limit", "1000000", env=environment(stack))
+    listed = await collectctl(
+        "dlq", "list", "intake.v1", "--limit", "1000000", "--json", env=environment(stack)
+    )
     letters = [line for line in listed.splitlines() if line.strip()]
     counted = (await status(stack))["dead_letters"]["intake.v1.dlq"]
     assert counted >= len(letters)  # letters only accumulate; more may arrive between the two

@@ -191,7 +191,7 @@ async def operator(stack: Stack, *args: str) -> str:
 
 
 async def dead_letters(stack: Stack) -> list[dict[str, Any]]:
-    listed = await operator(stack, "dlq", "list", "intake.v1", "--limit", "100000")
+    listed = await operator(stack, "dlq", "list", "intake.v1", "--limit", "100000", "--json")
     return [orjson.loads(line) for line in listed.splitlines() if line.strip()]
 
 

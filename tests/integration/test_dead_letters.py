@@ -16,6 +16,7 @@ from common.db import make_session_factory
 from common.messaging.consumer import ConsumerRunner
 from common.testing.stack import Stack
 from tests.support import roundtrip
+from tests.support.cli import collectctl
 from tests.support.kafka import create_topic, read_all
 from tests.support.waiting import eventually
 
@@ -100,6 +101,22 @@ async def test_poison_messages_are_dead_lettered_and_later_messages_still_apply(
     assert b"handler refuses seq 7013" in dict(handler_letter.headers)["dlq_error"]
     assert await _applied_seqs(stack) >= {7001, 7004}
     assert failing_seq not in await _applied_seqs(stack)
+
+    # The operator's view of them: a table, one letter whole, and a replay of just that one.
+    env = {"COLLECTCTL_KAFKA_BOOTSTRAP": stack.kafka_bootstrap}
+    listed = (await collectctl("dlq", "list", topic, env=env)).splitlines()
+    assert listed[0].split()[:5] == ["LETTER", "CE_ID", "TYPE", "TENANT", "REASON"]
+    assert listed[-1] == "5 dead letter(s)"
+    assert sum("handler_error" in line for line in listed) == 1
+    ce_id = dict(handler_letter.headers)["ce_id"].decode()
+    shown = orjson.loads(await collectctl("dlq", "show", topic, ce_id, env=env))
+    assert shown["reason"] == "handler_error" and "handler refuses seq 7013" in shown["error"]
+    assert shown["payload"] == {"seq": failing_seq, "borrower_id": "B-poison"}
+    assert shown["origin"]["offset"] == str(offsets[5])
+    replayed = await collectctl("dlq", "replay", topic, "--ce-id", ce_id, env=env)
+    assert replayed.strip() == f"replayed 1 event(s) to {topic}"
+    back = (await read_all(stack.kafka_bootstrap, topic))[len(sent) :]
+    assert [(dict(r.headers)["ce_id"].decode(), r.value) for r in back] == [(ce_id, _ping(failing_seq))]
 
 
 async def _applied_seqs(stack: Stack) -> set[int]:

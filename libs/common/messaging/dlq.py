@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,8 +83,16 @@ async def read(bootstrap: str, topic: str, *, limit: int = 100) -> list[DeadLett
         await consumer.stop()
 
 
-async def replay(bootstrap: str, topic: str, *, ce_ids: set[str], limit: int) -> int:
-    """Publish dead letters back to `topic`; the consumers' inboxes keep a replay from applying twice."""
+async def replay(
+    bootstrap: str,
+    topic: str,
+    *,
+    ce_ids: set[str],
+    limit: int,
+    on_sent: Callable[[int, int], None] | None = None,
+) -> int:
+    """Publish dead letters back to `topic`; the consumers' inboxes keep a replay from applying twice.
+    `on_sent(done, total)` hears of each one sent (collectctl's progress bar)."""
     wanted = {str(uuid.UUID(c)) for c in ce_ids}
     letters = [
         letter
@@ -93,10 +102,12 @@ async def replay(bootstrap: str, topic: str, *, ce_ids: set[str], limit: int) ->
     producer = make_producer(bootstrap, client_id="collectctl-replay")
     await producer.start()
     try:
-        for letter in letters:
+        for done, letter in enumerate(letters, start=1):
             await producer.send_and_wait(
                 topic, value=letter.value, key=letter.key, headers=letter.original_headers
             )
+            if on_sent is not None:
+                on_sent(done, len(letters))
     finally:
         await producer.stop()
     return len(letters)

@@ -3,7 +3,10 @@ checkpoint: verifiable offline with the public key, tamper-evident, and nothing 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import sys
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,6 +19,7 @@ from common.testing.stack import Stack
 from compliance.domain.audit import canonical_json, verify_export
 from tests.e2e.compliance.desk import Desk, Placed, unreachable_by_reminders
 from tests.e2e.intake import builders as b
+from tests.support.cli import collectctl
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -162,3 +166,53 @@ async def test_an_export_comes_in_pages_each_signed_and_linked_to_the_next(
             link.split(">")[0].lstrip("<"), headers=desk.headers(Role.COMPLIANCE, tenant=desk.tenant)
         )
     assert seen[:total] == list(range(1, total + 1))
+
+
+async def test_collectctl_exports_a_chain_in_pages_that_verify_offline_together(
+    stack: Stack, desk: Desk, pg: asyncpg.Pool, tmp_path: Path
+) -> None:
+    for _ in range(3):
+        await desk.place(unreachable_by_reminders(b.account_placed()))
+
+    async def audited() -> bool:
+        return len(await audited_events(pg, desk.tenant)) >= 3
+
+    await eventually(audited, timeout_s=60, interval_s=0.2)
+    env = {"COLLECTCTL_SIGNING_KEY_FILE": str(stack.layout.jwt_private_key)}
+    url = ("--url", stack.service_urls["compliance"])
+    out = tmp_path / "trail"
+    await collectctl("audit", "export", "--of", desk.tenant, "--out", str(out), "--page", "1", *url, env=env)
+    pages = sorted(out.glob("page-*.ndjson"))
+    entries = sum(len(p.read_bytes().splitlines()) - 1 for p in pages)
+    assert len(pages) == entries >= 3
+    key = ("--public-key", str(stack.layout.audit_public_key))
+
+    verified = orjson.loads(
+        await collectctl("audit", "verify-export", *map(str, pages), *key, "--json", env={})
+    )
+    assert (verified["ok"], verified["entries"], verified["chains"]) == (True, entries, len(pages)), verified
+    table = await collectctl("audit", "verify-export", *map(str, pages), *key, env={})
+    assert table.splitlines()[0] == "audit chain OK"
+    online = await collectctl("audit", "verify", "--of", desk.tenant, *url, env=env)
+    assert online.splitlines()[0] == "audit chain OK"
+
+    # A page left out: each page still verifies, but the pages no longer join.
+    gap = await collectctl_fails("audit", "verify-export", str(pages[0]), *map(str, pages[2:]), *key)
+    assert "does not start where the page before ended" in gap
+    # An entry altered in a page: named, exit 1.
+    lines = pages[0].read_bytes().splitlines()
+    forged = orjson.loads(lines[0])
+    forged["content"]["ce_type"] = "account.recalled"
+    pages[0].write_bytes(b"\n".join([canonical_json(forged), *lines[1:]]) + b"\n")
+    broken = await collectctl_fails("audit", "verify-export", *map(str, pages), *key)
+    assert broken.splitlines()[0] == "audit chain BROKEN" and "content does not match" in broken
+
+
+async def collectctl_fails(*args: str) -> str:
+    """`collectctl args...` that must exit 1; its standard output."""
+    cli = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("collectctl")), *args, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await cli.communicate()
+    assert cli.returncode == 1, out.decode()
+    return out.decode()
