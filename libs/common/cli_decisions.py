@@ -34,6 +34,7 @@ def merge(total: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         total[key] = total.get(key, 0) + page[key]
     total.setdefault("differing", []).extend(page["differing"])
     total.setdefault("failed", []).extend(page["failed"])
+    total.setdefault("unproven", []).extend(page.get("unproven", []))
     total["engine_now"] = page["engine_now"]
     if page.get("changed_today") is not None:
         total["changed_today"] = total.get("changed_today", 0) + page["changed_today"]
@@ -65,6 +66,8 @@ def render(total: dict[str, Any], start: str, end: str) -> str:
         )
     for item in total.get("failed", []):
         lines.append(f"  unreplayable: {item['permit_id']}: {item['problem']}")
+    for permit_id in total.get("unproven", []):
+        lines.append(f"  unproven: {permit_id}: no audit entry vouches for its snapshot")
     if "changed_today" in total:
         lines.append(f"against today's packs: {total['changed_today']:,} outcomes would change")
         rules = total.get("by_rule", {})

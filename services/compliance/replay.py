@@ -175,6 +175,8 @@ class Summary:
     engine_changed: int = 0
     differing: list[Replayed] = field(default_factory=list)
     failed: list[Replayed] = field(default_factory=list)
+    # decisions replayed whose snapshot no audit entry vouches for (permit ids, the first KEEP)
+    unproven: list[str] = field(default_factory=list)
     # against today's packs: decisions whose outcome would change, and the rules added or dropped
     changed_today: int = 0
     by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -182,6 +184,8 @@ class Summary:
     def add(self, result: Replayed) -> None:
         self.replayed += 1
         self.snapshots_verified += result.snapshot_verified is True
+        if result.snapshot_verified is None and len(self.unproven) < self.KEEP:
+            self.unproven.append(result.permit_id)
         self.engine_changed += result.engine_changed
         if result.status == "same":
             self.same += 1

@@ -42,5 +42,5 @@ async def test_every_decision_made_by_the_suite_replays_to_the_same_answer(
         f"replay: {total['replayed']:,} stored decisions replayed against their recorded pack versions "
         f"and engine: {total['same']:,} the same, {total['provisional']:,} provisional deferrals with nothing "
         f"to replay, 0 different, 0 unreplayable; {total['snapshots_verified']:,} snapshots proven by their "
-        "audit entries"
+        "audit entries" + (f"; not proven: {', '.join(total['unproven'])}" if total["unproven"] else "")
     )

@@ -93,6 +93,9 @@ class PeriodOut(BaseModel):
     engine_changed: int
     differing: list[ReplayOut] = Field(description=f"the first {replay.Summary.KEEP} in full")
     failed: list[ReplayOut] = Field(description=f"the first {replay.Summary.KEEP} unreplayable in full")
+    unproven: list[str] = Field(
+        description=f"the first {replay.Summary.KEEP} permit ids whose snapshot no audit entry vouches for"
+    )
     changed_today: int | None = Field(description="against today's packs: decisions whose outcome changes")
     by_rule: list[RuleChange] | None
     next_cursor: str | None
@@ -192,6 +195,7 @@ async def replay_period(body: PeriodIn, request: Request, principal: Officer) ->
         engine_changed=summary.engine_changed,
         differing=[_out(r) for r in summary.differing],
         failed=[_out(r) for r in summary.failed],
+        unproven=summary.unproven,
         changed_today=summary.changed_today if body.against_current else None,
         by_rule=[RuleChange(rule=rule, **n) for rule, n in sorted(summary.by_rule.items())]
         if body.against_current
