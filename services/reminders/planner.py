@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import common.contracts.reminders as r
+from common.messaging.outbox import savepoint
 from reminders import repository as repo
 from reminders.domain.jobs import pausing_holds
 from reminders.domain.settings import TenantSettings
@@ -26,9 +28,13 @@ from reminders.domain.strategy import (
 )
 from reminders.outgoing import publish
 
+log = structlog.get_logger(__name__)
+
 BUILTIN = "builtin"
 # A promise or plan pauses the ladder until its date plus this grace.
 PROMISE_GRACE = timedelta(days=2)
+# An account whose planning failed (bad data from before a validation existed) is tried again after this.
+PLAN_RETRY = timedelta(days=1)
 
 
 def local_today(timezones: list[str], now: datetime) -> date:
@@ -120,6 +126,29 @@ async def plan(session: AsyncSession, account: Any, *, now: datetime, spacing: t
     """Plan the jobs now due for an open account, and when to look at it again; returns how many
     jobs were added."""
     return await plan_many(session, [account], now=now, spacing=spacing)
+
+
+async def plan_due(session: AsyncSession, *, now: datetime, spacing: timedelta, limit: int) -> int:
+    """Plan the open accounts whose day has turned, at most `limit` of them, as one run: what they
+    need read once per table, what they add written together. When the run fails, each account is
+    planned alone, so one account's bad data holds back only itself (looked at again after
+    PLAN_RETRY, not at the head of every pass). Returns how many accounts were due."""
+    batch = await repo.accounts_to_plan(session, now=now, limit=limit)
+    strategies = Strategies(session)
+    try:
+        async with savepoint(session):
+            await plan_many(session, batch, now=now, spacing=spacing, strategies=strategies)
+        return len(batch)
+    except Exception as exc:  # noqa: BLE001 - found below, account by account
+        log.warning("a run of accounts could not be planned; planning them one by one", error=str(exc))
+    for account in batch:
+        try:
+            async with savepoint(session):
+                await plan_many(session, [account], now=now, spacing=spacing, strategies=strategies)
+        except Exception as exc:  # noqa: BLE001 - one account's bad data must not stop the others
+            log.error("account could not be planned", account_id=str(account.account_id), error=str(exc))
+            await repo.update_account(session, account.account_id, next_plan_at=now + PLAN_RETRY)
+    return len(batch)
 
 
 @dataclass

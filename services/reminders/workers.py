@@ -19,7 +19,7 @@ import common.contracts.contact as k
 import common.contracts.intake as c
 from common.clock import ShiftableClock
 from common.db import unit_of_work
-from common.messaging.outbox import OutgoingEvent, enqueue, savepoint
+from common.messaging.outbox import OutgoingEvent, enqueue
 from common.service import Runtime
 from common.wakeup import wait_for
 from reminders import planner, promises, wake
@@ -37,8 +37,6 @@ from reminders.templates import TemplateRenderError, render
 
 log = structlog.get_logger(__name__)
 DELIVERIES = Counter("deliveries_total", "Reminders handed to a channel, by outcome", ["channel", "outcome"])
-# An account whose planning failed (bad data from before a validation existed) is tried again after this.
-PLAN_RETRY = timedelta(days=1)
 
 MAX_SEND_TRIES = 5
 PLAN_BATCH = 500
@@ -332,19 +330,8 @@ class Workers:
         sweep promises and plans. Busy while a full batch was due."""
         now = self.runtime.clock.now()
         async with unit_of_work(self.runtime.sessions) as session:
-            batch = await repo.accounts_to_plan(session, now=now, limit=PLAN_BATCH)
-            for account in batch:
-                try:
-                    async with savepoint(session):
-                        await planner.plan(session, account, now=now, spacing=self.spacing)
-                except Exception as exc:  # noqa: BLE001 - one account's bad data must not stop the others
-                    # Looked at again tomorrow rather than at the head of every pass (where it would
-                    # hold back every tenant's accounts behind it).
-                    log.error(
-                        "account could not be planned", account_id=str(account.account_id), error=str(exc)
-                    )
-                    await repo.update_account(session, account.account_id, next_plan_at=now + PLAN_RETRY)
-        if len(batch) == PLAN_BATCH:
+            due = await planner.plan_due(session, now=now, spacing=self.spacing, limit=PLAN_BATCH)
+        if due == PLAN_BATCH:
             return True
         async with unit_of_work(self.runtime.sessions) as session:
             await promises.sweep(session, now=now)
