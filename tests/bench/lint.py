@@ -1,10 +1,10 @@
 """Template lint against its labelled corpus, in process (no stack): precision and recall per category,
-overall, for the development and held-out files apart, and the time per template.
+overall, for each file and each held-out round, and the time per template.
 
 A template counts once per category: a true positive when a finding of that category is expected
 and raised, a false positive when raised but not expected, a false negative when expected but not
 raised. Overall figures add the counts of every category (micro average). The corpus is
-tests/corpus/lint/ (corpus.jsonl, heldout.jsonl); docs/lint.md says how it was written.
+tests/corpus/lint/; docs/lint.md says how each file was written.
 """
 
 from __future__ import annotations
@@ -19,12 +19,31 @@ from typing import Any
 from compliance.domain.lint import ALL_CATEGORIES, lint_template
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "lint"
-FILES = {"development": CORPUS / "corpus.jsonl", "held-out": CORPUS / "heldout.jsonl"}
-# Each held-out round was written after the rules of its day and first scored with them unchanged;
-# its misses then drove the next round of rule changes, so today's figures on it are no longer
-# out-of-sample. The first-contact counts (overall tp, fp, fn) are the honest generalisation figures.
-ROUNDS = {"held-out round 1": "heldout1-", "held-out round 2": "heldout2-"}
-FIRST_CONTACT = {"held-out round 1": (23, 4, 46), "held-out round 2": (31, 5, 39)}
+# The files the rules have been tuned on: the corpus test holds them to the bar (0.95 / 0.9).
+FILES = {
+    "development": CORPUS / "corpus.jsonl",
+    "held-out": CORPUS / "heldout.jsonl",  # rounds 1 and 2
+    "held-out round 3": CORPUS / "heldout2.jsonl",
+}
+# Rounds scored once and not tuned on: the honest generalisation figure. The corpus test only keeps them
+# from falling below the floor recorded there; they are not held to the bar.
+FRESH = {"held-out round 4": CORPUS / "heldout3.jsonl"}
+# Each held-out round was written after the rules of its day and first scored with them unchanged; the
+# misses of rounds 1-3 then drove rule changes, so today's figures on them are no longer out-of-sample.
+# The first-contact counts (overall tp, fp, fn) are the honest generalisation figures. Round 3 is counted
+# against its audited labels (the ones in the file; docs/lint.md and bench/REPORT.md say what changed).
+ROUNDS = {
+    "held-out round 1": (FILES["held-out"], "heldout1-"),
+    "held-out round 2": (FILES["held-out"], "heldout2-"),
+    "held-out round 3": (FILES["held-out round 3"], "round3-"),
+    "held-out round 4": (FRESH["held-out round 4"], "round4-"),
+}
+FIRST_CONTACT = {
+    "held-out round 1": (23, 4, 46),
+    "held-out round 2": (31, 5, 39),
+    "held-out round 3": (61, 8, 46),
+    "held-out round 4": (23, 2, 12),
+}
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -117,25 +136,36 @@ def _row(name: str, category: str, tally: Tally, templates: int) -> dict[str, An
 
 
 def run() -> list[dict[str, Any]]:
-    """Rows: every category over the whole corpus, overall per file and per held-out round (today and
-    at first contact), per category on the held-out file, then the time per template."""
+    """Rows: every category over the tuned files, overall per file; per category on the held-out files
+    (tuned) and on the fresh round; each held-out round today and at first contact, by language too for
+    the fresh round; then the time per template over everything."""
     sets = {name: load(path) for name, path in FILES.items()}
-    every = [t for templates in sets.values() for t in templates]
-    whole = score(every)
-    rows = [_row("all", c, t, whole.templates) for c, t in whole.by_category.items()]
-    rows.append(_row("all", "overall", whole.overall, whole.templates))
-    held_out = score(sets["held-out"])
-    rows += [_row("held-out", c, t, held_out.templates) for c, t in held_out.by_category.items()]
-    rows.append(_row("held-out", "overall", held_out.overall, held_out.templates))
-    rows.append(_row("development", "overall", score(sets["development"]).overall, len(sets["development"])))
-    for name, prefix in ROUNDS.items():
-        templates = [t for t in sets["held-out"] if t["id"].startswith(prefix)]
+    fresh = {name: load(path) for name, path in FRESH.items()}
+    tuned = [t for templates in sets.values() for t in templates]
+    whole = score(tuned)
+    rows = [_row("tuned", c, t, whole.templates) for c, t in whole.by_category.items()]
+    rows.append(_row("tuned", "overall", whole.overall, whole.templates))
+    for name, templates in sets.items():
+        rows.append(_row(name, "overall", score(templates).overall, len(templates)))
+    held = [t for name, templates in sets.items() if name != "development" for t in templates]
+    held_out = score(held)
+    rows += [_row("held-out rounds 1-3", c, t, held_out.templates) for c, t in held_out.by_category.items()]
+    for name, templates in fresh.items():
+        result = score(templates)
+        rows += [_row(name, c, t, result.templates) for c, t in result.by_category.items()]
+        for language in ("en", "zh-CN"):
+            part = [t for t in templates if t["language"] == language]
+            rows.append(_row(f"{name}, {language}", "overall", score(part).overall, len(part)))
+    by_path = {path: load(path) for path in {path for path, _ in ROUNDS.values()}}
+    for name, (path, prefix) in ROUNDS.items():
+        templates = [t for t in by_path[path] if t["id"].startswith(prefix)]
         rows.append(_row(name, "overall today", score(templates).overall, len(templates)))
         tp, fp, fn = FIRST_CONTACT[name]
         rows.append(_row(name, "overall at first contact (recorded)", Tally(tp, fp, fn), len(templates)))
-    mean, p99 = timing(every)
+    everything = tuned + [t for templates in fresh.values() for t in templates]
+    mean, p99 = timing(everything)
     blank = {"precision": "", "recall": "", "tp": "", "fp": "", "fn": ""}
-    timed = _row("all", "time per template", Tally(), len(every))
+    timed = _row("all files", "time per template", Tally(), len(everything))
     rows.append({**timed, **blank, "mean_us": round(mean, 1), "p99_us": round(p99, 1)})
     for template_id, expected, got in whole.misses:
         print(f"  miss {template_id}: expected {expected}, raised {got}", flush=True)

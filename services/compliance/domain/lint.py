@@ -137,7 +137,16 @@ _WRITTEN_OR_ORAL: Final = frozenset({"email", "sms", "letter", "voice_call"})
 _ELECTRONIC: Final = frozenset({"email", "sms"})
 _SMS: Final = frozenset({"sms"})
 
-_OPT_OUT_EN: Final = re.compile(r"\b(?:reply|text)\s+[\"'“]?stop\b|\bunsubscribe\b|\bopt[\s-]?out\b", re.I)
+# Opt-out: a keyword to send back ("Reply STOP", "Txt STOP to quit"), a link or words to stop the messages
+# ("To stop email from us, click ..."), or the words unsubscribe / opt out.
+_OPT_OUT_EN: Final = re.compile(
+    r"\b(?:reply|text|txt|send|respond)(?:\s+(?:with|back))?\s+[\"'“]?stop\b"
+    r"|\bstop\b[\"'”]?\s+to\s+(?:end|quit|cancel|opt|unsubscribe|stop)"
+    r"|\bto\s+(?:stop|end)\s+(?:receiving\s+|getting\s+)?(?:these|this|our|all|further|future|any)?\s*"
+    r"(?:e-?mails?|texts?|messages?|sms|reminders?|notifications?)"
+    r"|\bunsubscribe\b|\bopt[\s-]?out\b",
+    re.I,
+)
 _DISCLOSURES: Final[tuple[_Disclosure, ...]] = (
     _Disclosure(
         "US.disclosure.debt_collector",

@@ -41,7 +41,7 @@ BODY: Final = LEGAL | {ADVICE}
 PRESENCE: Final = STATEMENT | {CONSENT}
 INSULT: Final = frozenset({QUOTE, MENTION, NAMING})
 FEE: Final = frozenset({NEG, WARN, QUOTE, CONTRACT, IF})
-LURE: Final = frozenset({NEG, WARN, QUOTE})
+LURE: Final = frozenset({NEG, WARN, QUOTE, MENTION})
 INHERENT: Final = frozenset({WARN, QUOTE})
 
 

@@ -39,7 +39,8 @@ _KIN: Final = (
     r"|brother|son|daughter|cousins?|aunt|uncle|grand(?:parents?|mother|father)|in-laws|spouse|wife|husband"
     r"|partner|girlfriend|boyfriend|fianc[ée]e?|room-?mates?|flatmates?|housemates?|neighbou?rs?|friends?"
     r"|(?:emergency )?contacts?|references|landlord|kids|children|church|pastor|community"
-    r"|residents'? association"
+    r"|residents'? association|line managers?|household|workmates?|teachers?|business partners?|clients"
+    r"|tenants|village \w+|elders"
     r"|next of kin)"
 )
 _DIRECT: Final = (
@@ -53,7 +54,22 @@ _DIRECT: Final = (
     r"|getting) in touch with"
     r"|le(?:ft|ave) (?:a )?messages? (?:with|for)|discuss\w*(?: \w+){0,3} with|shar(?:e|ed"
     r"|ing)(?: \w+){0,4} with"
-    r"|alert\w*|warn\w*|updat\w*|let|letting|approach\w*|involv\w*)"
+    r"|alert\w*|warn\w*|updat\w*|let|letting|approach\w*|involv\w*|cc'?d|cc'?ing|bcc'?d|copied|copying"
+    r"|loop(?:ed|ing)? in|messag\w*|dm'?d)"
+)
+# Who turns up: the collector's people, however they are called.
+_STAFF: Final = (
+    r"(?:representatives?|reps?|agents?|officers?|collectors?|staff|team|colleagues?|members? of (?:our "
+    r"|the )?"
+    r"(?:staff|team)|investigators?|field \w+|someone|somebody|anyone|people|person|guys?|men|deput(?:y|ies))"
+)
+# A run of filler words that is not a denial ("your wages cannot be taken" is not a threat).
+_GAP: Final = r"(?: (?!(?:not|never|cannot|no|nobody|none)\b)\w+)"
+# Pay and what it is paid into.
+_PAY: Final = (
+    r"(?:pay|paycheck|paycheque|payslip|wages?|salary|earnings|income|benefits|pension|tax refund"
+    r"|bank account"
+    r"|savings)"
 )
 _TO: Final = (
     r"(?:mail\w*|send|sent|sending|write|wrote|written|cop(?:y|ied)|pass\w*|forward\w*|disclos\w*|explain\w*"
@@ -76,9 +92,15 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|offen[cs]e"
          r"|action|court|matter)|prosecut\w*|press(?:ing)? charges|file charges|charged with"
          r"|(?:fraud|theft|larceny|check|cheque) (?:investigations?|charges?|case|unit)"
-         r"|investigation (?:of|for|into) (?:fraud|theft)|bad (?:check|cheque)|theft of services"
+         r"|investigation (?:of|for|into) (?:fraud|theft)|bad (?:checks?|cheques?)|theft of services"
+         r"|action fraud"
+         r"|(?:flagged|reported|logged|recorded|treated|classed|classified|marked|investigated) as (?:a )?"
+         r"(?:possible |suspected |potential |attempted |deliberate )?(?:fraud|theft|a crime|criminal \w+)"
+         r"|(?:is|are|was|constitutes?|amounts? to|counts as) (?:a |an )?(?:crime|criminal offen[cs]e|felony"
+         r"|misdemeanou?r)|theft by deception|by deception"
+         r"|charges (?:could|will|may|can|would) be (?:filed|brought|pressed|laid)"
          r"|(?:referr\w*|forward\w*|pass\w*|report\w*|hand\w*|sent|send\w*|transferr\w*"
-         r"|escalat\w*)(?: \w+){0,5} to"
+         r"|escalat\w*|go|goes|going|went|gone|submit\w*|turn\w* over|flag\w*)" + _GAP + r"{0,5} to"
          r"(?: your| the| a)?(?: local| state| county| district)? (?:police|prosecutors?|district attorney"
          r"|state attorney|DA)",
          STATEMENT | {ADVICE}, "Threatens criminal action or a criminal referral over a civil debt.",
@@ -96,7 +118,21 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|ruin your \w+|(?:don't|do not|won't|will not) take kindly|you(?:'ve| have) been warned"
          r"|consider (?:this|yourself) warned|(?:come|comes|coming|pop|call) round|we(?:'ll"
          r"| will) be watching"
-         r"|not going to end well",
+         r"|not going to end well"
+         r"|(?:we|i)(?:'ve| have)? (?:know|knows|confirmed|found|located|tracked|traced|identified|verified"
+         r"|established|seen|watched|noted|clocked)(?: down| out)?" + _GAP
+         + r"{0,2} (?:where you (?:work|live"
+         r"|are|park"
+         r"|shop|go|stay)|(?:your )?(?:current )?(?:place of (?:work|employment)|workplace|shift\w*"
+         r"|(?:work )?"
+         r"schedule|(?:daily )?routine|movements|whereabouts|new job|kids'? school|children'?s school))"
+         r"|for your (?:own|family's|kids'|children's) (?:sake|good|safety)|(?:you|you'll) (?:can't|cannot"
+         r"|won't be"
+         r" able to) hide|we(?:'ll| will) (?:find|track down|track) you|accidents happen"
+         r"|it would be a (?:shame|pity) if|(?:make|making) (?:this|things|it) (?:easy|easier|hard"
+         r"|harder) on yourself"
+         r"|(?:licen[cs]e|passport|visa|green card|security clearance)" + _GAP + r"{0,3} (?:suspended|revoked"
+         r"|cancell?ed|taken away)|report you to (?:immigration|ICE|the home office)",
          STATEMENT - {IF}, "Threatens or hints at harm to the recipient or their family.",
          "Remove it and keep to the facts: the balance, how to pay, and how to reach us."),
     Rule("threat_violence.en.legal_action", THREAT, "en",
@@ -106,7 +142,16 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|legal (?:action|proceedings) (?:has|have) (?:begun|started|been (?:taken|started|issued))"
          r"|sue you|suing you|take you to court|lawsuit|litigation|court (?:action|papers|claim)"
          r"|(?:file|filed|filing|bring|issue|issued) (?:a |an )?(?:suit|claim|case) against you"
-         r"|(?:filing|proceed\w*|action|suit|claim|case|proceedings|judgment) against you"
+         r"|(?:filing|proceed\w*|actions?|steps|measures|suit|claim|case|proceedings|judge?ment|default"
+         r"|complaint)" + _GAP + r"{0,3} against you"
+         r"|(?:issued|filed|brought|commenced|taken|entered|started|registered|obtained|lodged"
+         r"|recorded) against you"
+         r"|(?:filed|lodged|registered|issued|opened|pending) (?:under|in|against) your name"
+         r"|intent to (?:sue|litigate|file|enforce|pursue|commence)|pre-?litigation|(?:attorney|legal) review"
+         r"|(?:set|scheduled|listed|fixed|booked)(?: for)? (?:a|the|your)(?: \w+)? hearing|small claims"
+         r"|process server|CCJ|county court judge?ment|matter (?:no|number|#)"
+         r"|(?:take|taking|took|bring|bringing|brought) (?:this|it|the matter|you|the account|your account)"
+         r" (?:to|before) (?:a |the )?(?:court|judge)"
          r"|claim (?:will be|is being|has been) (?:issued|prepared|filed)|default judgment"
          r"|(?:approved|authori[sz]ed|recommend\w*|begun|started|commenced) (?:filing|legal action|a lawsuit"
          r"|proceedings|litigation)"
@@ -140,7 +185,18 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|bank accounts? (?:will be|being) (?:frozen|emptied)"
          r"|(?:paycheck|paycheque|wages|salary|earnings|benefits) (?:taken|garnished|docked|seized|withheld"
          r"|frozen)"
-         r"|(?:take|dock|intercept) your (?:paycheck|paycheque|wages|salary|benefits)",
+         r"|(?:take|dock|intercept) your (?:paycheck|paycheque|wages|salary|benefits)"
+         r"|" + _PAY + _GAP + r"{0,4} (?:docked|deducted|garnished|seized|withheld|frozen|attached|levied"
+         r"|intercepted|taken(?! into))"
+         r"|(?:dock|deduct|garnish|withh[oe]ld|intercept|take|taking|took|taken)\w*" + _GAP + r"{0,3} (?:from"
+         r"|out of|off)"
+         r" (?:your|his|her|their) (?:pay|paycheck|paycheque|wages|salary|earnings|income|benefits|pension)"
+         r"|(?:claim|charge|lien|judge?ment|caveat|encumbrance)" + _GAP
+         + r"{0,4} (?:against|on) (?:the (?:title"
+         r"|deeds)"
+         r" (?:to|of|for) )?your (?:home|house|property|flat|land|title|deeds|car|vehicle)"
+         r"|charging orders?|orders? for sale|take control of (?:your )?goods|controlled goods"
+         r"|clamp\w* your (?:car|vehicle)|wheel clamp\w*",
          STATEMENT | {HEDGE},
          "Threatens seizure, garnishment, a lien or freezing accounts without a court's order.",
          "Remove it: only a court judgment allows garnishment or a lien. Offer a plan instead."),
@@ -151,8 +207,8 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|(?:send|sending|sent|dispatch\w*|come|coming|came|show up|showing up|turn up|turning up|going"
          r"|attend"
          r"|attending|visit|visiting|stop by|drop by|head|heading|drive|driving)"
-         r"(?: someone| somebody| anyone| an agent| our agents?| agents?| a field agent| people| round| over"
-         r"| a deputy)?"
+         r"(?: (?:(?:a|an|one of our|our|the|some|two|a few|one|another) )?(?:\w+ )?" + _STAFF + r")?"
+         r"(?: out| round| over| down| along| back| in person)?"
          r" (?:to|at|round to|over to) (?:your|the) " + _PLACE +
          r"|(?:visit|visiting|attend|attending) (?:your|the) " + _PLACE +
          r"|on your doorstep|knock on your door|in front of your house|outside your " + _PLACE +
@@ -162,6 +218,15 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|(?:team|agents?|someone|people|somebody) (?:in|near|outside|around) your (?:area|neighbou?rhood"
          r"|street|building)"
          r"|come out and (?:talk|speak|meet)|(?:don't|do not|won't|will not) (?:make|book) appointments"
+         r"|" + _STAFF + _GAP
+         + r"{0,3} (?:in|near|outside|around|at|on) your (?:area|neighbou?rhood|street"
+         r"|building|road|town|estate|block|village|local area|postcode|zip code)"
+         r"|wait(?:s|ing|ed)? (?:outside|around|nearby|downstairs|out front)(?! of)"
+         r"|until (?:someone|somebody|you) (?:comes?|answers?|opens?) (?:to )?the door"
+         r"|(?:pay|paying|make|making) you a (?:visit|house call|home visit)|home visits?|house calls?"
+         r"|doorstep (?:visit|call|collection)s?|door-?to-?door|in person at your (?:home|door|work|office"
+         r"|address)"
+         r"|come (?:and|to) see you|see you in person"
          r"|unannounced",
          PRESENCE, "Threatens an unannounced visit or waiting at the door or workplace.",
          "Remove it. A visit must be arranged with the borrower in advance: "
@@ -171,7 +236,8 @@ EN_RULES: Final[tuple[Rule, ...]] = (
     Rule("false_authority.en.court", AUTHORITY, "en",
          r"courts?|courthouse|judge|judg(?:e)?ments?|summons|summoned|subpoena|warrant|bailiffs?|writ"
          r"|magistrate"
-         r"|tribunal|CCJ|(?:scheduled|set|listed) (?:a|the|your) hearing|hearing (?:date|notice|has been"
+         r"|tribunal|CCJ|(?:scheduled|set|listed|fixed|booked)(?: for)? (?:a|the|your)(?: \w+)? hearing"
+         r"|matter (?:no|number|#)|process server|hearing (?:date|notice|has been"
          r"|is scheduled)"
          r"|enforcement agents?|certificated officers?|sheriff'?s? (?:office|department)|(?:case"
          r"|docket) (?:no|number|#)"
@@ -183,7 +249,8 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          "name the claim and the court and point to free advice."),
     Rule("false_authority.en.police", AUTHORITY, "en",
          r"police|police officers?|sheriff|deput(?:y|ies)|marshals?|constables?|troopers?|FBI|law enforcement"
-         r"|detectives?|the authorities|district attorney|state attorney|prosecutor'?s? office"
+         r"|detectives?|the authorities|district attorney|state attorney|prosecutors?(?:'?s? office)?"
+         r"|action fraud|fraud squad|crown prosecution service"
          r"|department of justice"
          r"|(?:this is|I am|I'm) (?:officer|detective|sergeant|deputy|agent) \w+",
          BODY, "Invokes the police, prosecutors or law enforcement.",
@@ -193,8 +260,8 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"government (?:agency|department|official|office|notice)|IRS|HMRC|NHS|DVLA|DWP"
          r"|Social Security Administration"
          r"|Medicare|Medicaid|federal agency|state agency|test (?:&|and) trace"
-         r"|(?:county|state|city|federal|council|benefits|welfare|social security|tax) (?:office|department"
-         r"|agency)"
+         r"|(?:county|state|city|federal|council|benefits|welfare|social security|tax|government|pension"
+         r"|unemployment)(?: \w+)? (?:office|department|agency|bureau|unit)"
          r"|official notices?|legal notice|required by (?:federal |state )?law to (?:pay|make (?:a )?payment)"
          r"|you are (?:hereby )?(?:directed|required by law)",
          BODY, "Implies a government body or official notice.",
@@ -214,8 +281,18 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|arbitration) (?:division|bureau|department|unit|office|agency|authority|board|commission"
          r"|cent(?:re|er)|squad)"
          r"|(?:bureau|office|department|agency|division|authority|board|commission) of(?: \w+){0,2}"
-         r" (?:debts?|collections?|recovery|enforcement|credit)|enforcement officers?",
-         INHERENT | {NEG}, "Presents the sender as an enforcement or legal office it is not.",
+         r" (?:debts?|collections?|recovery|enforcement|credit)|enforcement officers?"
+         # an official-sounding body made up for the occasion: "Federal Consumer Debt Registry"
+         r"|(?:national|federal|state|uk|u\.s\.|united states|british|english|government|central|regional"
+         r"|county|civil|consumer|public|official|crown|hm|royal|american|international)(?: \w+){0,2}"
+         r" (?:debts?|credit|defaulters?|arrears|recovery|collections?|enforcement|judicial|litigation"
+         r"|delinquen\w*|repossessions?)(?: \w+)? (?:registry|register|authority|bureau|agency|commission"
+         r"|board"
+         r"|council|directorate|tribunal|unit|division|department|office|cent(?:re|er)|database)"
+         r"|(?:debts?|defaulters?|arrears|delinquen\w*|collections?|recovery"
+         r"|enforcement)(?: \w+)? (?:registry"
+         r"|register|authority|commission|directorate|tribunal|ombudsman)",
+         INHERENT | {NEG, RIGHTS}, "Presents the sender as an enforcement or legal office it is not.",
          "Use your real name: '{{ agency_name }}, a debt collection agency.'"),
 
     # --- disclosure to others: employer, family, neighbours, public posting ---
@@ -227,7 +304,10 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          + r"|(?:keep|keeping|kept) (?:him|her|them) (?:updated|informed|posted|in the loop)"
          + r"|(?:your|their) (?:\w+ )?" + _KIN
          + r"(?: \w+){0,3} (?:will|is going to|are going to|has been|have been|was|were)"
-         r" (?:be )?(?:hearing from us|hear from us|contacted|told|informed|notified|called|getting a call)",
+         r" (?:be )?(?:hearing from us|hear from us|contacted|told|informed|notified|called|getting a call)"
+         r"|(?:prefer|rather)" + _GAP + r"{0,4} (?:between (?:ourselves|us|you and us|you and me)|privately"
+         r"|quietly"
+         r"|without (?:involving|getting) (?:anyone|anybody|others|other people|\w+ else))",
          STATEMENT | {RIGHTS, CONSENT}, "Threatens to tell or involve third parties about the debt.",
          "Remove it: speak only to the borrower (or someone they have authorised)."),
     Rule("disclosure_shaming.en.public", SHAMING, "en",
@@ -241,7 +321,9 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|announced)(?: \w+){0,2}"
          r" (?:at|on|in|to|around) (?:the |your )?(?:reception|lobby|entrance|community|building|block"
          r"|neighbou?rhood"
-         r"|street|church|school|village|website|internet|group chat|whatsapp)",
+         r"|street|church|school|village|website|internet|group chat|whatsapp)"
+         r"|nextdoor|linkedin|whatsapp group|group chat|community group|residents'? (?:group|board)"
+         r"|message board",
          STATEMENT, "Threatens public exposure of the debt.",
          "Remove it: the debt is private and must not be published."),
 
@@ -250,6 +332,15 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"deadbeats?|losers?|scum\w*|morons?|imbeciles?|idiots?|freeloaders?|leech\w*|parasites?"
          r"|low-?li[fv]es?"
          r"|bums?|dirtbags?|worthless|scroungers?|spongers?|clowns?|halfwits?|nitwits?|dimwits?"
+         r"|layabouts?|wasters?|skivers?|chancers?|cheapskates?|good-for-nothings?|ne'er-do-wells?|moochers?"
+         r"|scumbags?|bottom-?feeders?|sleazebags?|slobs?|degenerates?|dead ?weight|charity case|no-?hopers?"
+         r"|numpty|numpties|muppets?|plonkers?|prats?|pillocks?|tossers?|wankers?|dolts?|dunces?|simpletons?"
+         r"|bozos?|jerks?|creeps?|weasels?|vermin|hypocrites?|piece of work|riff-?raff|(?:white"
+         r"|trailer) trash"
+         r"|waste of (?:oxygen|skin|air)|welch(?:er|ers)|welsh(?:er|ers)|tightwads?"
+         r"|how do you sleep at night|have you no (?:shame|pride|decency|self-respect)|(?:aren't"
+         r"|are) you ashamed"
+         r"|you should be ashamed"
          r"|waste of space"
          r"|sob story|spare me|grow a spine|man up|shame on you|grow up(?= and\b|[.!,])|have you no shame"
          r"|no sense of (?:responsibility|shame|decency)|(?:any|a) decent person would|grown (?:adult|man"
@@ -298,7 +389,16 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|second mortgage|title loan|pawn\w*|open (?:a |another )?(?:new )?credit card|balance transfer"
          r"|apply (?:for|with) (?:a |another )?(?:new )?(?:same-day |quick |payday )?(?:loan|credit card"
          r"|line of credit)"
-         r"|same-day loan|loan with (?:our|a) partner|recommended (?:lenders?|list)|lenders on our",
+         r"|same-day loan|loan with (?:our|a) partner|recommended (?:lenders?|list)|lenders on our"
+         r"|(?:open|opening|opened|get|getting|apply for|applying for|sign up for|signing up for|take out"
+         r"|taking out) (?:a |an |another |up )?(?:new )?(?:[\w%-]+ )?(?:credit card|store card"
+         r"|line of credit"
+         r"|overdraft|loan)"
+         r"|(?:apply|applying) (?:with|at|to) (?:any|a|another|your|other) (?:other )?(?:bank|lender)s?"
+         r"|transferr?\w* (?:the |this |your )?(?:amount|balance|debt)(?: \w+){0,2} (?:over|onto)"
+         r"|401\(?k\)?|ask around|hit up (?:\w+ ){0,2}(?:friends|family|relatives|people)"
+         r"|buy now,? pay later|BNPL|klarna|afterpay|clearpay|loan apps?|lending apps?|max(?:ing)? out"
+         r"|dip into your (?:401\(?k|pension|retirement|ira)",
          LURE | {RIGHTS}, "Pushes the recipient to borrow elsewhere to repay.",
          "Remove it and offer what you can do instead: 'We can agree a plan you can afford.'"),
     Rule("coercive_financing_fees.en.fees", FINANCING, "en",
@@ -337,7 +437,15 @@ EN_RULES: Final[tuple[Rule, ...]] = (
          r"|refund) (?:is )?(?:ready|waiting|available)"
          r"|(?:release|claim) your (?:rebate|refund)|(?:calling|call|message|writing) from (?:your|the) (?:GP"
          r"|doctor'?s?|hospital"
-         r"|clinic|pharmacy|surgery|GP surgery)",
+         r"|clinic|pharmacy|surgery|GP surgery)"
+         # introducing oneself as someone else: "this is Sam from the benefits verification office"
+         r"|(?:calling|writing|texting|messaging|contacting you|this is|i'm|i am|we're|we are"
+         r"|it's)(?: \w+){0,3}"
+         r" (?:from|with|at) (?:the |your |our )?(?:local )?(?:\w+ )?(?:depot|courier|delivery|post office"
+         r"|sorting office|benefits|welfare|verification|survey|census|research|insurance|clinic|hospital"
+         r"|pharmacy|school|council|utility|water board|energy|phone company|lottery|prize|rewards"
+         r"|(?<!financial\s)health|medical|HR|payroll|recruit\w*|jobcentre|job cent(?:er|re))"
+         r"|(?:got|have) a (?:delivery|parcel|package) for",
          LURE, "Uses a misleading pretext to get a response.",
          "Say plainly who you are and why you are writing."),
     Rule("deceptive_pretext.en.disguise", PRETEXT, "en",

@@ -26,7 +26,9 @@ _QUOTED: Final = re.compile(r"“[^”\n]{1,200}”|\"[^\"\n]{1,200}\"|「[^」\
 # Negators, and what ends their scope: a new clause, a contrast, or a fresh subject with a modal.
 _NEG_EN: Final = _en(
     r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot|no-?one|refuse[sd]? to|prohibit\w*"
-    r"|forbid\w*|bars?|barred|paus\w*|halt\w*|suspend\w*|protect\w* (?:you )?from|prevent\w*|waiv\w*)\b"
+    r"|forbid\w*|bars?|barred|paus\w*|halt\w*|suspend\w*|protect\w* (?:you )?from|prevent\w*|waiv\w*"
+    r"|(?:ha(?:ve|s|d)|'ve) (?:now |already |since )?(?:stopped|ceased|ended|withdrawn|cancell?ed|dropped"
+    r"|closed|lifted|put (?:\w+ ){0,3}on hold))\b"
     r"|n['’]t\b"
 )
 _NEG_ZH: Final = re.compile(
@@ -63,7 +65,7 @@ _WARN: Final = {
         r"|bogus|hoax)\b"
     ),
     "zh": re.compile(
-        r"诈骗|骗局|冒充|假冒|冒名|谨防|警惕|防骗|反诈|不法分子|自称|声称|上当|防范|甄别|钓鱼|与我司无关|并非我司"
+        r"诈骗|骗局|冒充|假冒|冒名|冒用|盗用|被盗|谨防|警惕|防骗|反诈|不法分子|自称|声称|上当|防范|甄别|钓鱼|与我司无关|并非我司"
     ),
 }
 _RIGHTS: Final = {
@@ -73,25 +75,28 @@ _RIGHTS: Final = {
         r"|dispute|request|seek)|you have (?:the )?rights?|your rights|right to|complain\w*|ombudsman"
         r"|report (?:it|this|them) to|(?:the )?law (?:prohibits|forbids|requires|allows|says)|legal aid"
         r"|free (?:and impartial |impartial )?(?:debt )?advice|CFPB|FTC|consumer financial protection bureau"
-        r"|financial conduct authority|entitled|protections? under|you (?:may|can) ask)\b"
+        r"|financial conduct authority|entitled|protections? under|you (?:may|can) ask"
+        r"|(?:licen[cs]ed|regulated|authori[sz]ed(?: and regulated)?) by)\b"
     ),
     "zh": re.compile(r"有权|权利|权益|投诉|举报|反映|维权|12378|依法享有|合法途径|可向|可以向"),
 }
 _HEDGE: Final = {
     "en": _en(
-        r"\b(?:may|might|could|would|can be|possibl\w*|potentially|consider\w*|only (?:a|the|after))\b"
+        r"\b(?:may|might|could|would|can be|possibly|(?:it is|it's|is it|are) possible|potentially"
+        r"|consider\w*"
+        r"|only (?:a|the|after))\b"
     ),
     "zh": re.compile(r"可能|或许|也许|有可能|或将"),
 }
 _IF: Final = {
-    "en": _en(r"\b(?:if|in case|should you|whether)\b"),
+    "en": _en(r"\b(?:if|in case|should you)\b"),
     "zh": re.compile(r"如果|假如|万一|倘若|若|如"),
 }
 _PAY: Final = {
     "en": _en(
         r"\b(?:pay|paid|payment|respond|reply|answer|ignor\w*|hear|contact us|call us|get in touch|settle"
-        r"|deal"
-        r"|receiv\w*|necessary|needed|required)"
+        r"|deal|(?<!you )(?<!you've )(?<!you have )(?<!you'd )receiv\w*|cover\w*|clear\w*|resolv\w*|sort\w*"
+        r"|necessary|needed|required)"
     ),
     "zh": re.compile(r"还|处理|接|配合|回复|理会|付|缴"),
 }
@@ -172,6 +177,55 @@ _CONTRACT: Final = {
     "zh": re.compile(r"合同|协议|约定"),
 }
 
+# An ultimatum asserts what follows even when a modal or an if-clause softens the words: "I'll have no
+# choice but to ring your manager and ask whether your wages can be deducted".
+_ULTIMATUM: Final = {
+    "en": _en(
+        r"\b(?:no (?:other )?(?:choice|option|alternative) (?:but|than)|left with no (?:choice|option)"
+        r"|(?:force|forces|forcing|forced) (?:us|me) to|leave (?:us|me) no|last chance|final warning)\b"
+    ),
+    "zh": re.compile(r"别无选择|只能|只好|不得不|最后(?:一次)?(?:机会|通牒|警告)"),
+}
+# An if-clause whose subject is the collector, under a necessity, announces what it will do: "if we have
+# to send someone to your address, ...".
+_COLLECTOR_IF: Final = {
+    "en": _en(
+        r"\s+(?:we|i)(?:['’]re| are| am)?\s+(?:have|has|need|needs|forced|required|obliged|must|end up"
+        r"|ever have)"
+        r"\b"
+    ),
+    "zh": re.compile(r"(?:我们|我司|本公司)(?:不得不|需要|必须|只能|被迫)"),
+}
+# The reader's own words reported back: "you told us", 您上次说 (what the reader said is not an act).
+_READER_SAID: Final = {
+    "en": _en(
+        r"\byou(?:['’]ve| have)? (?:told|tell|said|say|mentioned|let us know|explained|informed|wrote|asked"
+        r"|reported)\b"
+    ),
+    "zh": re.compile(
+        r"(?:您|你)(?:上次|之前|此前|刚才|昨天|在来电中|在电话中|来电)?(?:说|提到|提及|反映|告诉|表示|问|询问|咨询)"
+    ),
+}
+# A fee the text itself puts outside the agreement is not cleared by naming the agreement.
+_CONTRACT_DENIED: Final = {
+    "en": _en(
+        r"\b(?:(?:not|n't|never) (?:\w+ ){0,3}(?:in|part of|covered by|allowed by|permitted by|under"
+        r"|set out in"
+        r"|mentioned in|listed in|included in|written in) (?:your |the |our )?(?:\w+ )?(?:agreement|contract"
+        r"|terms)"
+        r"|(?:outside|beyond|on top of|in addition to) (?:your |the |our )?(?:\w+ )?(?:agreement|contract"
+        r"|terms)"
+        r"|(?:agreement|contract|terms)(?: \w+){0,3} (?:doesn't|does not|didn't|did not|won't|will not)"
+        r" (?:mention|include|allow|cover|say|list|show))"
+    ),
+    "zh": re.compile(
+        r"(?:合同|协议)(?:里|中|上|内)?(?:虽然|虽|并|都|也)?(?:没|未|无|并未|没有|不)(?:有)?(?:写|约定|规定|载明|提到|列明|包括|包含|注明)"
+        r"|(?:不在|超出|超过|除了?)(?:借款)?(?:合同|协议)|(?:合同|协议)(?:之|以)外|非合同"
+    ),
+}
+# Guards an ultimatum overrides.
+_SOFTENERS: Final = frozenset({r.HEDGE, r.IF})
+
 
 class Scope:
     """One template's text with its sentence, clause and quotation boundaries, computed once."""
@@ -184,6 +238,8 @@ class Scope:
 
     def cleared(self, guards: frozenset[str], language: str, start: int, end: int) -> bool:
         """Whether any of ``guards`` clears the match ``text[start:end]`` of a rule in ``language``."""
+        if guards & _SOFTENERS and _ULTIMATUM[language].search(self.text, *self.sentence(start)):
+            guards = guards - _SOFTENERS
         return any(_GUARDS[g](self, language, start, end) for g in guards)
 
     def sentence(self, start: int) -> tuple[int, int]:
@@ -224,7 +280,10 @@ class Scope:
         return _CONSENT[language].search(self.text, *self.sentence(start)) is not None
 
     def contract(self, language: str, start: int, _end: int) -> bool:
-        return _CONTRACT[language].search(self.text, *self.sentence(start)) is not None
+        sentence = self.sentence(start)
+        if _CONTRACT_DENIED[language].search(self.text, *sentence):
+            return False
+        return _CONTRACT[language].search(self.text, *sentence) is not None
 
     def hypothetical(self, language: str, start: int, end: int) -> bool:
         """Inside an if-clause, or followed in its sentence by one that is not about paying."""
@@ -232,6 +291,8 @@ class Scope:
         cues = list(_IF[language].finditer(lead))
         if cues:
             cue = cues[-1]
+            if _COLLECTOR_IF[language].match(lead, cue.end()):
+                return False  # "if we have to send someone ...": the collector's own announced step
             return not (_PAY[language].search(lead, cue.end()) or _MAIN[language].search(lead, cue.end()))
         tail = self.text[end : self.sentence(start)[1]]
         after = _IF[language].search(tail)
@@ -244,6 +305,10 @@ class Scope:
         s_start, s_end = self.sentence(start)
         if _QUESTION[language].search(self.text, s_start, s_end):
             return True
+        c_start = self.clause(start)[0]
+        said = [m.end() for m in _READER_SAID[language].finditer(self.text, c_start, start)]
+        if said and not _MAIN[language].search(self.text, said[-1], start):
+            return True  # "you told us that ...", 您上次说…: the reader's words reported back
         return _MENTION[language].search(self.text[max(s_start, start - 40) : start]) is not None
 
     def quotation(self, language: str, start: int, end: int) -> bool:
