@@ -19,7 +19,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from common.auth import AUDIENCES, MAX_TOKEN_LIFETIME_S, Role, issue_token
 from common.cli_decisions import decisions_cli
 from common.cli_kit import bootstrap, service_token, signing_key, table
+from common.cli_reports import report_cli
 from common.cli_tenants import tenant_cli
+from common.cli_traces import show_trace
 from common.contracts.catalog import topics_read_by
 from common.devstack.layout import SERVICES, TOPICS, Layout
 from common.messaging import dlq
@@ -38,6 +40,8 @@ visits_cli = typer.Typer(no_args_is_help=True, help="Field visits: a crew's day.
 app.add_typer(visits_cli, name="visits")
 app.add_typer(decisions_cli, name="decisions")
 app.add_typer(tenant_cli, name="tenant")
+app.add_typer(report_cli, name="report")
+app.command("trace")(show_trace)
 
 
 # The services each role has any business with (SPEC section 7): a lender's token opens only intake.

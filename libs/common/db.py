@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from common.tracing import statement_span
+
 # Explicit names so Alembic autogenerate and hand-written migrations agree on constraint names.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -104,9 +106,10 @@ async def copy_rows(
     driver = raw.driver_connection
     assert driver is not None
     try:
-        await driver.copy_records_to_table(
-            table.name, schema_name=table.schema, columns=list(columns), records=list(records)
-        )
+        with statement_span(conn.sync_engine, f"COPY {table.fullname} ({', '.join(columns)})"):
+            await driver.copy_records_to_table(
+                table.name, schema_name=table.schema, columns=list(columns), records=list(records)
+            )
     except asyncpg.IntegrityConstraintViolationError as exc:
         # COPY bypasses SQLAlchemy's error translation; callers retry a lost race on IntegrityError.
         raise IntegrityError(f"COPY {table.fullname}", None, exc) from exc

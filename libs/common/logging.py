@@ -8,8 +8,8 @@ import re
 import secrets
 import sys
 import uuid
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TextIO
@@ -280,8 +280,8 @@ def _random_hex(nbytes: int) -> str:
     return value
 
 
-def _parse_traceparent(traceparent: str | None) -> tuple[str, str] | None:
-    """(trace id, flags) of a valid traceparent, else None."""
+def parse_traceparent(traceparent: str | None) -> tuple[str, str, str] | None:
+    """(trace id, parent span id, flags) of a valid W3C traceparent, else None."""
     if not traceparent:
         return None
     match = _TRACEPARENT_RE.match(traceparent.strip())
@@ -292,7 +292,13 @@ def _parse_traceparent(traceparent: str | None) -> tuple[str, str] | None:
         return None
     if trace_id == "0" * 32 or parent_id == "0" * 16:
         return None
-    return trace_id, flags
+    return trace_id, parent_id, flags
+
+
+def _parse_traceparent(traceparent: str | None) -> tuple[str, str] | None:
+    """(trace id, flags) of a valid traceparent, else None."""
+    parsed = parse_traceparent(traceparent)
+    return (parsed[0], parsed[2]) if parsed else None
 
 
 def bind_trace(traceparent: str | None) -> str:
@@ -307,6 +313,32 @@ def bind_trace(traceparent: str | None) -> str:
     structlog.contextvars.bind_contextvars(trace_id=trace_id, span_id=span_id)
     _traceparent.set(outgoing)
     return outgoing
+
+
+def bind_traceparent(traceparent: str) -> None:
+    """Bind exactly this traceparent's trace and span id (of a span the tracer made) for this task."""
+    structlog.contextvars.bind_contextvars(trace_id=traceparent[3:35], span_id=traceparent[36:52])
+    _traceparent.set(traceparent)
+
+
+@contextmanager
+def traceparent_bound(traceparent: str | None) -> Iterator[None]:
+    """bind_traceparent for the block (nothing when None); what was bound before is bound after."""
+    if traceparent is None:
+        yield
+        return
+    token = _traceparent.set(traceparent)
+    try:
+        with structlog.contextvars.bound_contextvars(trace_id=traceparent[3:35], span_id=traceparent[36:52]):
+            yield
+    finally:
+        _traceparent.reset(token)
+
+
+def derived_traceparent(traceparent: str | None) -> str | None:
+    """A new span id in the trace of `traceparent` (None when it is not a valid one)."""
+    parsed = _parse_traceparent(traceparent)
+    return f"00-{parsed[0]}-{_random_hex(8)}-{parsed[1]}" if parsed else None
 
 
 def current_traceparent() -> str | None:
@@ -332,9 +364,13 @@ __all__ = [
     "REDACTED",
     "bind_correlation",
     "bind_trace",
+    "bind_traceparent",
     "configure_logging",
     "current_traceparent",
+    "derived_traceparent",
     "new_traceparent",
+    "parse_traceparent",
     "redact_personal_data",
     "scrub_text",
+    "traceparent_bound",
 ]

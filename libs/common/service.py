@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from opentelemetry.trace import StatusCode
 from prometheus_client import Histogram
 from sqlalchemy import Table
 from sqlalchemy.engine import make_url
@@ -31,7 +32,7 @@ from common.db import make_engine, make_session_factory, ping
 from common.faults import CrashPoints
 from common.health import install_health
 from common.limits import BodyLimit, request_limiter
-from common.logging import bind_trace, configure_logging
+from common.logging import bind_trace, configure_logging, current_traceparent
 from common.messaging.consumer import ConsumerRunner, EventRouter
 from common.messaging.outbox import outbox_channel
 from common.messaging.producer import make_producer
@@ -39,6 +40,7 @@ from common.messaging.relay import OutboxRelay
 from common.ops_api import clock_router, ops_router
 from common.problems import document_problems, install_problem_handlers
 from common.settings import BaseServiceSettings
+from common.tracing import OFF, Tracing, trace_statements
 from common.wakeup import Wakeups
 
 log = structlog.get_logger(__name__)
@@ -82,6 +84,7 @@ class Runtime:
     crash_points: CrashPoints
     cipher: FieldCipher
     wakeups: Wakeups
+    tracing: Tracing = field(default_factory=lambda: OFF)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -133,9 +136,12 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, level=settings.log_level, json=settings.log_json)
+        tracing = Tracing.from_settings(spec.name, settings, version=spec.version)
         engine = make_engine(
             settings.database_url, pool_size=settings.db_pool_size, application_name=spec.name
         )
+        if settings.trace_sql:
+            trace_statements(engine, tracing)
         producer = make_producer(settings.kafka_bootstrap, client_id=spec.name)
         runtime = Runtime(
             settings=settings,
@@ -146,8 +152,10 @@ def create_service_app(
             crash_points=CrashPoints(settings.fault_points),
             cipher=_load_cipher(settings),
             wakeups=Wakeups(libpq_dsn(settings.database_url)),
+            tracing=tracing,
         )
         app.state.runtime = runtime
+        app.state.tracing = tracing
         app.state.token_verifier = _load_verifier(settings)
         await _start_producer(producer, timeout_s=60)
         if settings.start_workers:
@@ -167,6 +175,7 @@ def create_service_app(
                 task.cancel()
             await producer.stop()
             await engine.dispose()
+            await asyncio.to_thread(tracing.shutdown)  # the spans still queued are exported
 
     app = FastAPI(title=spec.name, version=spec.version, description=spec.description, lifespan=lifespan)
     install_problem_handlers(app)
@@ -215,6 +224,7 @@ def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
         idle_interval_s=settings.relay_idle_interval_s,
         crash_points=runtime.crash_points,
         wakeup=runtime.wakeups.event(outbox_channel(spec.outbox)),
+        tracing=runtime.tracing,
     )
     runtime.tasks.append(asyncio.create_task(relay.run(runtime.stop), name=f"{spec.name}-relay"))
     if spec.subscriptions and spec.events.types:
@@ -233,6 +243,7 @@ def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
                 retry_backoff_s=settings.consumer_retry_backoff_s,
                 max_records=settings.consumer_max_records,
                 crash_points=runtime.crash_points,
+                tracing=runtime.tracing,
             )
             runtime.tasks.append(asyncio.create_task(consumer.run(runtime.stop), name=f"{spec.name}-{topic}"))
     for topic in spec.priority_topics if spec.priority.types else ():
@@ -250,6 +261,7 @@ def _start_workers(spec: ServiceSpec, runtime: Runtime) -> None:
             crash_points=runtime.crash_points,
             only_types=spec.priority.types,
             dead_letters=False,  # what fails here is the ordered consumer's to retry or dead-letter
+            tracing=runtime.tracing,
         )
         runtime.tasks.append(
             asyncio.create_task(lane.run(runtime.stop), name=f"{spec.name}-{topic}-priority")
@@ -266,16 +278,27 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 async def _trace_middleware(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Response:
-    """Join the caller's trace (or start one), answer with it, and log one line per request: the
-    route's template rather than the path (ids stay out of the line), status and duration."""
+    """Join the caller's trace (or start one) in a server span, answer with it, and log one line per
+    request: the route's template rather than the path (ids stay out of the line), status and
+    duration. Probes get no span (and no line)."""
     structlog.contextvars.clear_contextvars()
-    traceparent = bind_trace(request.headers.get("traceparent"))
+    method = request.method if request.method in _METHODS else "other"  # made-up verbs share one series
+    tracing: Tracing = getattr(request.app.state, "tracing", OFF)
+    if request.url.path in _UNLOGGED_PATHS:
+        tracing = OFF
     started = time.perf_counter()
-    response: Response = await call_next(request)
+    with tracing.server(method, request.headers.get("traceparent")) as span:
+        traceparent = current_traceparent() or bind_trace(None)
+        response: Response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        if span.is_recording():
+            span.update_name(f"{method} {route}")
+            span.set_attribute("http.route", route)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(StatusCode.ERROR)
     response.headers["traceparent"] = traceparent
     elapsed = time.perf_counter() - started
-    route = getattr(request.scope.get("route"), "path", "unmatched")
-    method = request.method if request.method in _METHODS else "other"  # made-up verbs share one series
     REQUEST_DURATION.labels(method, route, str(response.status_code)).observe(elapsed)
     if request.url.path not in _UNLOGGED_PATHS:
         log.info(

@@ -60,6 +60,16 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Traces (common.tracing): JSON lines into this directory, OTLP/HTTP to this endpoint (e.g.
+    # http://jaeger:4318), both, or neither (off). Parent-based sampling: this share of the traces
+    # that start here is kept, and every service follows the choice made where a trace started.
+    traces_dir: Path | None = None
+    otlp_endpoint: str | None = None
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    trace_export_delay_ms: int = Field(default=1000, gt=0)
+    # A span per SQL statement inside traced work (most of a one-event handler's spans).
+    trace_sql: bool = True
+
     relay_batch_size: int = 500
     # An idle relay wakes when rows are committed (LISTEN/NOTIFY), else looks this often.
     relay_idle_interval_s: float = 1.0

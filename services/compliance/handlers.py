@@ -18,6 +18,7 @@ from common.contracts.catalog import TOPICS, topics_read_by
 from common.messaging.consumer import BatchHandler, EventRouter, NotYet
 from common.messaging.envelope import Event
 from common.messaging.outbox import Publisher
+from common.tracing import traceparent_of
 from compliance import audit_store, decisions
 from compliance import repository as repo
 from compliance.domain.packs import Pack, PackArchive
@@ -408,7 +409,7 @@ async def _decide_one(
         tenant=tenant,
         borrower_id=borrower_id,
         account_id=account_id,
-        traceparent=event.envelope.traceparent,
+        traceparent=traceparent_of(event),  # this request's consume span: its own trace, run or not
     )
     return {
         "permit_id": permit_id,

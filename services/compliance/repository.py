@@ -280,18 +280,26 @@ _RULES = text(
     f"jsonb_array_elements(reasons) r WHERE {_PERIOD} AND outcome <> 'allow' "
     "GROUP BY outcome, rule ORDER BY n DESC, rule"
 )
+_VIOLATIONS = text(
+    "SELECT kind, count(*) AS n FROM compliance.violations WHERE detected_at >= :start "
+    "AND detected_at < :end AND (CAST(:tenant AS text) IS NULL OR tenant = :tenant) "
+    "GROUP BY kind ORDER BY kind"
+)
 
 
 async def denial_report(
     session: AsyncSession, tenant: str | None, start: datetime, end: datetime
 ) -> dict[str, Any]:
-    """Decisions per outcome, and per rule for each outcome that was not an allow, in [start, end)."""
+    """Decisions per outcome, per rule for each outcome that was not an allow, and violations
+    detected per kind, in [start, end)."""
     params = {"start": start, "end": end, "tenant": tenant}
     outcomes = await session.execute(_OUTCOMES, params)
     rules = await session.execute(_RULES, params)
+    violations = await session.execute(_VIOLATIONS, params)
     return {
         "outcomes": {r.outcome: r.n for r in outcomes},
         "rules": [{"outcome": r.outcome, "rule": r.rule, "count": r.n} for r in rules],
+        "violations": {r.kind: r.n for r in violations},
     }
 
 

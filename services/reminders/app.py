@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from common.clock import Clock
 from common.contracts.catalog import topics_read_by
 from common.service import Runtime, ServiceSpec, create_service_app, make_clock
+from common.tracing import OFF, Tracing
 from reminders import __doc__ as description
 from reminders import tables
+from reminders.api.reports import router as reports_router
 from reminders.api.routes import router
 from reminders.api.settings import router as settings_router
 from reminders.api.webhooks import WebhookGate
@@ -21,14 +23,14 @@ from reminders.settings import RemindersSettings
 from reminders.workers import Workers
 
 
-def build_channels(settings: RemindersSettings) -> Channels:
+def build_channels(settings: RemindersSettings, *, tracing: Tracing = OFF) -> Channels:
     """The sandbox in dev and tests; a real deployment points the two gateways at two providers."""
     providers = [
         ProviderConfig(name="primary", base_url=settings.sandbox_url),
         ProviderConfig(name="secondary", base_url=settings.secondary_gateway_url or settings.sandbox_url),
     ]
-    gateway = HttpGateway(providers=providers, client=httpx.AsyncClient())
-    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    gateway = HttpGateway(providers=providers, client=httpx.AsyncClient(), tracing=tracing)
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from, tracing=tracing)
     return Channels.of(gateway=gateway, mailer=mailer)
 
 
@@ -42,7 +44,7 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
         description=description or "",
         outbox=tables.outbox,
         inbox=tables.inbox,
-        api=[router, settings_router],
+        api=[router, settings_router, reports_router],
         subscriptions=topics_read_by("reminders"),
         events=events,
         priority=priority,
@@ -52,7 +54,7 @@ def create_app(settings: RemindersSettings | None = None, *, clock: Clock | None
     async def on_startup(app: FastAPI, runtime: Runtime) -> None:
         app.state.settings = settings
         app.state.webhooks = WebhookGate.of(settings)
-        channels = build_channels(settings)
+        channels = build_channels(settings, tracing=runtime.tracing)
         app.state.channels = channels
         if settings.start_workers:
             Workers(runtime=runtime, settings=settings, channels=channels).start()

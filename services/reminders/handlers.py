@@ -17,6 +17,7 @@ import common.contracts.reminders as r
 from common.clock import Clock
 from common.messaging.consumer import EventRouter, NotYet
 from common.messaging.envelope import Event
+from common.tracing import traceparent_of
 from reminders import planner, wake
 from reminders import repository as repo
 from reminders.domain.jobs import PAUSING_HOLDS, STOPPING_HOLDS
@@ -83,8 +84,14 @@ def build_routers(clock: Clock, *, spacing: timedelta) -> tuple[EventRouter, Eve
 
     @on_intake("account.closed")
     async def closed(session: AsyncSession, event: Event[c.AccountClosed]) -> None:
+        d = event.data
         await _stop(
-            session, event.data, hold="closed", status="closed", reason=f"account closed: {event.data.reason}"
+            session,
+            d,
+            hold="closed",
+            status="closed",
+            reason=f"account closed: {d.reason}",
+            closed=(d.reason, d.occurred_at),
         )
 
     @on_intake("dispute.opened")
@@ -142,7 +149,9 @@ def build_routers(clock: Clock, *, spacing: timedelta) -> tuple[EventRouter, Eve
     @router.on_batch("permit.decided")
     async def decided(session: AsyncSession, events: list[Event[k.PermitDecided]]) -> None:
         answers = [e.data for e in events if e.data.requester == "reminders"]
-        await _decided(session, answers, clock.now(), spacing=spacing)
+        # the job goes on in its decision's trace (the sender, or the next request after a deferral)
+        traces = {e.data.request_id: traceparent_of(e) for e in events}
+        await _decided(session, answers, clock.now(), spacing=spacing, traces=traces)
 
     @router.on("promise.made")
     async def door_promise(session: AsyncSession, event: Event[r.PromiseMade]) -> None:
@@ -273,7 +282,14 @@ async def _payment(session: AsyncSession, event: Event[c.PaymentReceived], now: 
     await repo.update_account(session, account_id, paid_minor=row.paid_minor + d.amount_minor)
     await apply_payment(session, row, amount_minor=d.amount_minor, at=d.paid_at or now)
     if d.balance_minor <= 0:
-        await _stop(session, d, hold="closed", status="closed", reason="the debt was paid in full")
+        await _stop(
+            session,
+            d,
+            hold="closed",
+            status="closed",
+            reason="the debt was paid in full",
+            closed=("paid", d.paid_at or now),
+        )
 
 
 async def _stop(
@@ -284,7 +300,10 @@ async def _stop(
     reason: str,
     status: str | None = None,
     sparing: tuple[str, ...] = (),
+    closed: tuple[str, datetime] | None = None,
 ) -> None:
+    """Put the account on `hold` and cancel its pending jobs; `closed` is why and when it closed
+    (the first word counts: intake follows a payment in full with an account.closed of its own)."""
     account_id = uuid.UUID(data.account_id)
     row = await repo.account(session, account_id, lock=True)
     if row is None:
@@ -292,6 +311,8 @@ async def _stop(
     values: dict[str, Any] = {"holds": sorted(set(row.holds) | {hold})}
     if status:
         values["status"] = status
+    if closed is not None and row.closed_reason is None:
+        values["closed_reason"], values["closed_at"] = closed
     await repo.update_account(session, account_id, **values)
     await repo.cancel_pending(session, [account_id], reason=reason, sparing=sparing)
 
@@ -335,7 +356,12 @@ async def _hold_set(session: AsyncSession, d: c.HoldSet, now: datetime) -> None:
 
 
 async def _decided(
-    session: AsyncSession, answers: list[k.PermitDecided], now: datetime, *, spacing: timedelta
+    session: AsyncSession,
+    answers: list[k.PermitDecided],
+    now: datetime,
+    *,
+    spacing: timedelta,
+    traces: dict[str, str | None],
 ) -> None:
     """A run of compliance's answers, applied in the order compliance gave them (one borrower's arrive
     in order, so the latest word counts: an allow after a deferral, say "placement not read yet"
@@ -374,6 +400,8 @@ async def _decided(
         else:
             change = {"state": "denied", "reasons": reasons}
             denied.append(job)
+        if traces.get(d.request_id):
+            change["traceparent"] = traces[d.request_id]
         state[job.job_id] = change["state"]
         changes[job.job_id] = {**changes.get(job.job_id, {}), **change}
     await repo.update_jobs(session, changes)

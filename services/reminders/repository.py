@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.tracing import traceparent_for
 from reminders import wake
 from reminders.domain.jobs import PENDING
 from reminders.tables import (
@@ -126,11 +127,13 @@ async def accounts_by_contact_point(session: AsyncSession, contact_point_id: str
 
 
 async def plan_jobs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert jobs, ignoring steps already planned for the account; returns how many are new."""
+    """Insert jobs, ignoring steps already planned for the account; returns how many are new. Each
+    keeps the trace it was planned in (a placement's: in a run of them, its own account's)."""
     if not rows:
         return 0
+    traced = [{"traceparent": traceparent_for(str(r["account_id"])), **r} for r in rows]
     stmt = insert(jobs).on_conflict_do_nothing().returning(jobs.c.job_id)
-    added = len((await session.execute(stmt, list(rows))).all())
+    added = len((await session.execute(stmt, traced)).all())
     if added:
         await wake.jobs_due(session)
     return added

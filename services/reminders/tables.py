@@ -63,10 +63,16 @@ accounts = Table(
     Column("steps_done", ARRAY(Integer), nullable=False, server_default="{}"),
     Column("escalated_at", DateTime(timezone=True)),
     Column("placed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # why and when the account closed (paid, settled, recalled, written_off): the case analysis'
+    # cures are the paid and settled ones
+    Column("closed_reason", Text),
+    Column("closed_at", DateTime(timezone=True)),
     # when the ladder next needs a look if nothing happens (just after the borrower's next midnight)
     Column("next_plan_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_accounts_borrower_id", "borrower_id"),
     Index("ix_accounts_next_plan_at", "next_plan_at", postgresql_where=text("status = 'open'")),
+    # the case analysis reads a tenant's accounts placed in a period
+    Index("ix_accounts_tenant_placed_at", "tenant", "placed_at"),
 )
 
 # One row per reminder the strategy wants sent; the state machine is in reminders.domain.jobs.
@@ -95,6 +101,10 @@ jobs = Table(
     Column("tries", Integer, nullable=False, server_default="0"),
     # a validation notice states the end of its validation period; the attempt reports it to compliance
     Column("validation_period_ends", Date),
+    # the W3C traceparent the job's work continues: its placement's, then its permit decision's
+    Column("traceparent", Text),
+    # when it went (the service's clock): the case analysis credits a cure to the last contact before it
+    Column("sent_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # The same step of the same account is planned once, however often its trigger is replayed.

@@ -21,6 +21,7 @@ from common.clock import ShiftableClock
 from common.db import unit_of_work
 from common.messaging.outbox import OutgoingEvent, enqueue
 from common.service import Runtime
+from common.tracing import current_traceparent
 from common.wakeup import wait_for
 from reminders import planner, promises, wake
 from reminders import repository as repo
@@ -124,7 +125,15 @@ class Workers:
                     "contact_point_id": point["id"],
                     "channel": channel,
                 }
-                requests.append(_permit_request(job, account, request_id, channel, point["id"], now))
+                # in the trace the job was planned in (its placement's, or a deferral's decision)
+                with self.runtime.tracing.continuing(
+                    job.traceparent, "dispatch reminder", attributes=_traced(job)
+                ):
+                    requests.append(
+                        _permit_request(
+                            job, account, request_id, channel, point["id"], now, current_traceparent()
+                        )
+                    )
             await repo.update_jobs(session, changes)
             for job in stopped:
                 await settled(session, job, now=now, spacing=self.spacing)
@@ -155,12 +164,14 @@ class Workers:
                 await wake.jobs_due(session)
                 return True
             if job.channel == "call_task":
-                await self._hand_to_agents(session, job)
+                await self._hand_to_agents(session, job, now)
                 return True
-            await self._deliver(session, job, account, now)
+            # in the trace of the permit decision that made it sendable
+            with self.runtime.tracing.continuing(job.traceparent, "send reminder", attributes=_traced(job)):
+                await self._deliver(session, job, account, now)
         return True
 
-    async def _hand_to_agents(self, session: AsyncSession, job: Any) -> None:
+    async def _hand_to_agents(self, session: AsyncSession, job: Any, now: datetime) -> None:
         await repo.insert_call_task(
             session,
             task_id=uuid.uuid4(),
@@ -172,7 +183,7 @@ class Workers:
             permit_id=job.permit_id,
             permit_expires_at=job.permit_expires_at,
         )
-        await repo.update_job(session, job.job_id, state="sent", delivery="handed_to_agents")
+        await repo.update_job(session, job.job_id, state="sent", delivery="handed_to_agents", sent_at=now)
 
     async def _deliver(self, session: AsyncSession, job: Any, account: Any, now: datetime) -> None:
         try:
@@ -196,6 +207,7 @@ class Workers:
             session,
             job.job_id,
             state="sent",
+            sent_at=now,
             provider=result.provider,
             provider_message_id=result.provider_message_id,
             delivery=result.status,
@@ -346,8 +358,25 @@ async def _step_of(strategies: planner.Strategies, account: Any, job: Any) -> St
     return next((s for s in steps_for(strategy, variant) if s.dpd == job.step_dpd), None)
 
 
+def _traced(job: Any) -> dict[str, str]:
+    """What a job's spans say about it (ids and names: no personal data)."""
+    return {
+        "reminders.job_id": str(job.job_id),
+        "reminders.channel": job.channel,
+        "reminders.purpose": job.purpose,
+        "cloudevents.event_subject": str(job.account_id),
+        "tenant": job.tenant,
+    }
+
+
 def _permit_request(
-    job: Any, account: Any, request_id: str, channel: str, point_id: str, now: datetime
+    job: Any,
+    account: Any,
+    request_id: str,
+    channel: str,
+    point_id: str,
+    now: datetime,
+    traceparent: str | None,
 ) -> OutgoingEvent:
     return OutgoingEvent(
         topic=TOPIC,
@@ -366,6 +395,7 @@ def _permit_request(
         ),
         tenant=job.tenant,
         subject=str(job.account_id),
+        traceparent=traceparent,
     )
 
 

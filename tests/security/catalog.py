@@ -63,19 +63,22 @@ def _needs(route: APIRoute) -> frozenset[Can] | None:
 
 
 def endpoints() -> Iterator[Endpoint]:
+    from compliance.api.replays import router as compliance_replays
     from compliance.api.routes import router as compliance
     from intake.api.routes import router as intake
+    from reminders.api.reports import router as reminders_reports
     from reminders.api.routes import router as reminders
+    from reminders.api.settings import router as reminders_settings
     from visits.api.routes import router as visits
 
     common = [ops_router(outbox_table(MetaData())), clock_router(ShiftableClock())]
-    for service, router in (
-        ("intake", intake),
-        ("reminders", reminders),
-        ("visits", visits),
-        ("compliance", compliance),
+    for service, routers in (
+        ("intake", [intake]),
+        ("reminders", [reminders, reminders_settings, reminders_reports]),
+        ("visits", [visits]),
+        ("compliance", [compliance, compliance_replays]),
     ):
-        for r in [*router.routes, *(route for c in common for route in c.routes)]:
+        for r in (route for router in [*routers, *common] for route in router.routes):
             if isinstance(r, APIRoute):
                 for method in sorted(r.methods):
                     yield Endpoint(service, method, r.path, _needs(r))

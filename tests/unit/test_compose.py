@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PORTS = {"intake": 8001, "reminders": 8002, "visits": 8003, "compliance": 8004}
-LONG_RUNNING = ("postgres", "kafka", "sandbox", *APP_PORTS)
+LONG_RUNNING = ("postgres", "kafka", "sandbox", "jaeger", *APP_PORTS)
 TOPICS = ("intake.v1", "reminders.v1", "visits.v1", "compliance.v1")
 
 
@@ -56,7 +56,7 @@ def command_text(service: dict[str, Any]) -> str:
 
 class TestServices:
     def test_every_expected_service_exists(self, services: dict[str, dict[str, Any]]) -> None:
-        expected = {"postgres", "kafka", "kafka-init", "migrate", "sandbox", *APP_PORTS}
+        expected = {"postgres", "kafka", "kafka-init", "migrate", "sandbox", "jaeger", *APP_PORTS}
         assert expected <= set(services)
 
     @pytest.mark.parametrize(
@@ -214,6 +214,41 @@ class TestWebhookSecrets:
         assert services["sandbox"]["volumes"] == [f"./.devstack/keys/webhook_secrets.json:{path}:ro"]
         named = {k: v for s in services.values() for k, v in environment(s).items() if "SECRET" in k}
         assert named and all(value.startswith("/keys/") for value in named.values())
+
+
+class TestTraces:
+    def test_jaeger_runs_in_the_default_stack_from_a_pinned_official_image(
+        self, services: dict[str, dict[str, Any]]
+    ) -> None:
+        jaeger = services["jaeger"]
+        assert jaeger["image"].split(":")[0] == "jaegertracing/all-in-one"
+        assert ":" in jaeger["image"] and not jaeger["image"].endswith(":latest")
+        assert "profiles" not in jaeger
+        assert environment(jaeger)["COLLECTOR_OTLP_ENABLED"] == "true"
+        assert jaeger["healthcheck"]["test"]
+
+    @pytest.mark.parametrize(("container", "host"), [(16686, 16686), (4318, 4318)])
+    def test_its_ui_and_otlp_receiver_are_published_on_loopback(
+        self, services: dict[str, dict[str, Any]], container: int, host: int
+    ) -> None:
+        assert published(services["jaeger"])[container] == ("127.0.0.1", host)
+
+    @pytest.mark.parametrize("name", APP_PORTS)
+    def test_every_service_exports_its_spans_to_it_over_otlp_http(
+        self, services: dict[str, dict[str, Any]], name: str
+    ) -> None:
+        env = environment(services[name])
+        assert env[f"{name.upper()}_OTLP_ENDPOINT"] == "http://jaeger:4318"
+        assert f"{name.upper()}_TRACES_DIR" not in env  # the files are the local launcher's
+
+    @pytest.mark.parametrize("name", APP_PORTS)
+    def test_no_service_waits_for_it(self, services: dict[str, dict[str, Any]], name: str) -> None:
+        assert "jaeger" not in services[name]["depends_on"]
+
+    def test_the_endpoint_env_is_a_setting_every_service_reads(self) -> None:
+        from common.settings import BaseServiceSettings
+
+        assert {"otlp_endpoint", "traces_dir", "trace_sample_ratio"} <= set(BaseServiceSettings.model_fields)
 
 
 OBSERVABILITY = ("prometheus", "grafana")

@@ -52,6 +52,11 @@ class Layout:
         return self.devstack / "logs"
 
     @property
+    def traces(self) -> Path:
+        """Spans as JSON lines, one file per service (common.tracefiles)."""
+        return self.devstack / "traces"
+
+    @property
     def run(self) -> Path:
         return self.devstack / "run"
 
@@ -125,4 +130,5 @@ class Layout:
             f"{p}_WEBHOOK_SECRETS_FILE": str(self.webhook_secrets),
             # The dev and test stack lets an admin move service clocks, so tests can let days pass.
             f"{p}_CLOCK_CONTROL": "true",
+            f"{p}_TRACES_DIR": str(self.traces),
         }

@@ -205,6 +205,7 @@ def up(layout: Layout, *, with_services: bool = True, external_infra: bool = Fal
     Two launchers at once (a test run in each of two terminals) take turns: the second waits for the
     first and then finds everything running."""
     layout.logs.mkdir(parents=True, exist_ok=True)
+    layout.traces.mkdir(parents=True, exist_ok=True)
     with (layout.logs / "launcher.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _up(layout, with_services=with_services, external_infra=external_infra)

@@ -27,10 +27,11 @@ from common.aio import sleep_unless
 from common.contracts import Contract, UnknownEventTypeError
 from common.db import run_before_commit
 from common.faults import NO_CRASHES, CrashPoints
-from common.logging import bind_trace, structural
+from common.logging import structural
 from common.messaging import inbox
 from common.messaging.envelope import EnvelopeError, Event, PayloadError, decode
 from common.messaging.producer import make_producer
+from common.tracing import OFF, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -131,6 +132,7 @@ class ConsumerRunner:
         group_id: str | None = None,
         only_types: frozenset[str] | None = None,
         dead_letters: bool = True,
+        tracing: Tracing = OFF,
     ) -> None:
         self.name = name  # the inbox's consumer name: one per service, whatever its groups
         self.group_id = group_id or name
@@ -147,6 +149,7 @@ class ConsumerRunner:
         # A priority lane reads only a few types and passes over the rest without decoding them.
         self._only = only_types
         self._dead_letters = dead_letters
+        self._tracing = tracing
         self._processed: dict[TopicPartition, int] = {}
         self._lagging: set[TopicPartition] = set()  # the partitions this runner reports a lag for
         self._consumer: AIOKafkaConsumer | None = None
@@ -291,25 +294,36 @@ class ConsumerRunner:
 
     async def _commit_run(self, work: list[Work]) -> None:
         """Claim and apply every record of the run in one transaction, then count them. Consecutive
-        events of a type with a batch handler are claimed in one statement and handled in one call."""
+        events of a type with a batch handler are claimed in one statement and handled in one call.
+        Each event has its own span, in its own trace, for as long as the run's transaction lasts."""
         outcomes: list[tuple[str, bool]] = []
-        spans: list[tuple[str | None, str | None]] = []  # each event's (trace_id, span_id), in work order
         started = time.perf_counter()
-        async with self._sessions() as session, session.begin():
-            for group in _runs_of(work, self._router):
-                bind_trace(group[0][1].envelope.traceparent)
-                bound = structlog.contextvars.get_contextvars()
-                spans += [(bound.get("trace_id"), bound.get("span_id"))] * len(group)  # set just above
-                batch = self._router.batch_handler_for(group[0][1].envelope.type)
-                if batch is None:
-                    outcomes.append(await self._apply_one(session, group[0]))
-                else:
-                    outcomes += await self._apply_batch(session, group, batch)
-            await run_before_commit(session)
+        groups = _runs_of(work, self._router)
+        run = self._tracing.consuming(
+            [[(record, event) for record, event, _ in group] for group in groups], consumer=self.group_id
+        )
+        try:
+            with run.current():
+                async with self._sessions() as session, session.begin():
+                    for group in groups:
+                        with run.group([event for _, event, _ in group]):
+                            batch = self._router.batch_handler_for(group[0][1].envelope.type)
+                            if batch is None:
+                                outcomes.append(await self._apply_one(session, group[0]))
+                            else:
+                                outcomes += await self._apply_batch(session, group, batch)
+                    await run_before_commit(session)
+        except NotYet as exc:
+            run.fail(exc, outcome="not_yet")
+            raise
+        except BaseException as exc:
+            run.fail(exc)
+            raise
+        run.finish(["applied" if fresh else "duplicate" for _, fresh in outcomes])
         self._crash.reach("consumer.after_apply", tenant=work[0][1].envelope.tenant)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         for (record, event, _), (ce_type, fresh), (trace_id, span_id) in zip(
-            work, outcomes, spans, strict=True
+            work, outcomes, run.log_ids, strict=True
         ):
             outcome = "applied" if fresh else "duplicate"
             CONSUMED.labels(self.name, ce_type, outcome).inc()

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.contracts import Contract, type_of
 from common.contracts.catalog import carries
 from common.db import before_commit, copy_rows, json_text
-from common.logging import current_traceparent
 from common.messaging.envelope import Envelope, encode_payload, new_envelope
+from common.tracing import traceparent_for
 from common.wakeup import notify
 
 
@@ -43,8 +43,9 @@ def outbox_row(event: OutgoingEvent, *, source: str) -> dict[str, object]:
         source=source,
         tenant=event.tenant,
         subject=event.subject,
-        # the request's or the consumed event's trace, unless the handler names another
-        traceparent=event.traceparent or current_traceparent(),
+        # the current span's (request, consumed event: in a batch, the one about this subject),
+        # unless the handler names another
+        traceparent=event.traceparent or traceparent_for(event.subject),
         time=event.time,
         event_id=event.event_id,
     )

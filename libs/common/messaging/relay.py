@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from opentelemetry.trace import Span
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.aio import sleep_unless
 from common.faults import NO_CRASHES, CrashPoints
 from common.messaging.outbox import backlog
+from common.tracing import OFF, Tracing, failed
 from common.wakeup import wait_for
 
 log = structlog.get_logger(__name__)
@@ -53,10 +55,12 @@ class OutboxRelay:
         prune_every_s: float = 60.0,
         measure_every_s: float = 5.0,
         wakeup: asyncio.Event | None = None,
+        tracing: Tracing = OFF,
     ) -> None:
         # With a wake-up (set when a transaction adds rows), an idle relay waits for it rather than
         # polling; it still looks every `idle_interval_s`.
         self._wakeup = wakeup
+        self._tracing = tracing
         self._keep = keep_published
         self._prune_every = prune_every_s
         self._measure_every = measure_every_s
@@ -112,7 +116,16 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            await asyncio.gather(*await self._send_batches(rows))
+            spans: list[Span] = []
+            try:
+                await asyncio.gather(*await self._send_batches(rows, spans))
+            except BaseException as exc:
+                for span in spans:
+                    failed(span, exc)
+                    span.end()
+                raise
+            for span in spans:  # acknowledged by the broker
+                span.end()
             self._crash.reach("outbox.after_publish")
             await session.execute(
                 update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=func.now())
@@ -131,9 +144,10 @@ class OutboxRelay:
         self._oldest_age.set(age)
         return pending, age
 
-    async def _send_batches(self, rows: Sequence[Any]) -> list[asyncio.Future[Any]]:
+    async def _send_batches(self, rows: Sequence[Any], spans: list[Span]) -> list[asyncio.Future[Any]]:
         """Hand the rows to the producer a batch per partition (the batch API costs a fraction of a
-        send per message), keeping each partition's order; returns the acknowledgements to await."""
+        send per message), keeping each partition's order; returns the acknowledgements to await.
+        Each row gets a publish span (into `spans`), whose context its record's traceparent carries."""
         by_partition: dict[tuple[str, int], list[Any]] = defaultdict(list)
         for row in rows:
             key = row.key.encode()
@@ -143,7 +157,10 @@ class OutboxRelay:
         for (topic, partition), items in by_partition.items():
             batch = self._producer.create_batch()
             for key, row in items:
-                headers = [(k, v.encode()) for k, v in row.headers.items()]
+                span, sent = self._tracing.start_publish(row.headers, topic=topic, partition=partition)
+                if span is not None:
+                    spans.append(span)
+                headers = [(k, v.encode()) for k, v in sent.items()]
                 while batch.append(key=key, value=row.payload, timestamp=None, headers=headers) is None:
                     if batch.record_count() == 0:
                         raise ValueError(f"outbox row {row.id} is larger than a producer batch")

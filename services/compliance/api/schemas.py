@@ -187,6 +187,8 @@ class DecisionReport(BaseModel):
     end: datetime
     outcomes: dict[str, int]
     rules: list[dict[str, Any]]
+    # violation.detected per kind (e.g. delivery_without_permit), by when it was detected
+    violations: dict[str, int] = Field(default_factory=dict)
 
 
 class PolicySummary(BaseModel):

@@ -18,7 +18,9 @@ from typing import Final
 
 import aiosmtplib
 import structlog
+from opentelemetry.trace import SpanKind
 
+from common.tracing import OFF, Tracing
 from reminders.channels.base import (
     DeliveryResult,
     OutgoingMessage,
@@ -85,6 +87,7 @@ class SmtpMailer:
         use_tls: bool = False,
         start_tls: bool | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tracing: Tracing = OFF,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -100,6 +103,7 @@ class SmtpMailer:
         self._use_tls = use_tls
         self._start_tls = start_tls
         self._sleep = sleep
+        self._tracing = tracing
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Hand `message` to the relay. Raises PermanentDeliveryError on a 5xx reply or a bad message,
@@ -109,7 +113,20 @@ class SmtpMailer:
         email = build_email(message, sender=self._sender)
         for attempt in range(1, self._attempts + 1):
             try:
-                await self._transmit(email, message.to)
+                # a client span per attempt: the provider call, in the trace of the reminder's job
+                with self._tracing.span(
+                    "smtp send",
+                    kind=SpanKind.CLIENT,
+                    attributes={
+                        "server.address": self._host,
+                        "server.port": self._port,
+                        "reminders.provider": SMTP_PROVIDER,
+                        "reminders.channel": message.channel,
+                        "reminders.idempotency_key": message.idempotency_key,
+                        "reminders.attempt": attempt,
+                    },
+                ):
+                    await self._transmit(email, message.to)
             except _RetryableError as failure:
                 log.warning(
                     "smtp attempt failed",

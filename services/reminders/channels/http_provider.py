@@ -17,7 +17,9 @@ from typing import Any, Final
 
 import httpx
 import structlog
+from opentelemetry.trace import SpanKind
 
+from common.tracing import OFF, Tracing, inject
 from reminders.channels.base import (
     DeliveryResult,
     OutgoingMessage,
@@ -83,6 +85,7 @@ class HttpGateway:
         max_backoff_s: float = 5.0,
         client: httpx.AsyncClient,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tracing: Tracing = OFF,
     ) -> None:
         if not providers:
             raise ValueError("an HTTP gateway needs at least one provider")
@@ -94,6 +97,7 @@ class HttpGateway:
         self._max_backoff_s = max_backoff_s
         self._client = client
         self._sleep = sleep
+        self._tracing = tracing
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Deliver `message` through the first provider that takes it.
@@ -116,7 +120,7 @@ class HttpGateway:
         """The result from `provider`, or why its last attempt failed once retrying is pointless."""
         for attempt in range(1, self._attempts + 1):
             try:
-                return await self._attempt(provider, message, body)
+                return await self._traced_attempt(provider, message, body, attempt)
             except _RetryableError as failure:
                 log.warning(
                     "provider attempt failed",
@@ -132,11 +136,30 @@ class HttpGateway:
                 await self._sleep(delay)
         raise AssertionError("attempts_per_provider is at least 1")  # pragma: no cover
 
-    async def _attempt(
-        self, provider: ProviderConfig, message: OutgoingMessage, body: dict[str, Any]
+    async def _traced_attempt(
+        self, provider: ProviderConfig, message: OutgoingMessage, body: dict[str, Any], attempt: int
     ) -> DeliveryResult:
-        url = provider.base_url.rstrip("/") + PATHS[message.channel]
-        headers = {"Idempotency-Key": message.idempotency_key, "X-Provider": provider.name}
+        """One attempt in a client span: the provider call, in the trace of the reminder's job (the
+        provider gets its traceparent too). The URL is the provider's endpoint: no personal data."""
+        path = PATHS[message.channel]
+        url = provider.base_url.rstrip("/") + path
+        attributes = {
+            "http.request.method": "POST",
+            "url.full": url,
+            "reminders.provider": provider.name,
+            "reminders.channel": message.channel,
+            "reminders.idempotency_key": message.idempotency_key,
+            "reminders.attempt": attempt,
+        }
+        with self._tracing.span(f"POST {path}", kind=SpanKind.CLIENT, attributes=attributes) as span:
+            result, status = await self._attempt(provider, message, body, url)
+            span.set_attribute("http.response.status_code", status)
+            return result
+
+    async def _attempt(
+        self, provider: ProviderConfig, message: OutgoingMessage, body: dict[str, Any], url: str
+    ) -> tuple[DeliveryResult, int]:
+        headers = inject({"Idempotency-Key": message.idempotency_key, "X-Provider": provider.name})
         try:
             response = await self._client.post(url, json=body, headers=headers, timeout=provider.timeout_s)
         except httpx.TimeoutException as exc:
@@ -153,11 +176,12 @@ class HttpGateway:
         except (ValueError, KeyError, TypeError) as exc:
             # Taken or not, a retry under the same key is safe and gets a readable answer.
             raise _RetryableError(f"unreadable HTTP {status} answer") from exc
-        return DeliveryResult(
+        result = DeliveryResult(
             provider=provider.name,
             provider_message_id=provider_message_id,
             status="duplicate" if status == 200 else "accepted",
         )
+        return result, status
 
     def _delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Seconds to wait before the next attempt, or None to fail over now (the provider asked for
