@@ -93,4 +93,4 @@ asyncapi: venv
 
 # A small multi-tenant portfolio through the running stack, and what came of it.
 demo: up
-	$(PY) -m common.devstack demo
+	$(VENV)/bin/collectctl demo

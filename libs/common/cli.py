@@ -536,5 +536,22 @@ def visits_plan(
         typer.echo(orjson.dumps(reply.json(), option=orjson.OPT_INDENT_2).decode())
 
 
+@app.command("demo")
+def demo(size: int = typer.Option(20, help="accounts per lender", min=1, max=500)) -> None:
+    """Post three lenders' portfolios to the running dev stack and print what the platform did
+    (the same as `make demo`, with a progress bar on stderr). Fails if an audit chain does not verify."""
+    from common.devstack.demo import STEPS, run
+
+    with typer.progressbar(length=STEPS, label="crew and strategy", file=sys.stderr) as bar:
+
+        def step(next_up: str) -> None:
+            bar.label = next_up
+            bar.update(1)
+
+        done = asyncio.run(run(size, out=typer.echo, step=step))
+    if not done.audit_ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

@@ -37,7 +37,9 @@ async def test_the_demo_shows_every_section_verifies_the_audit_and_logs_no_perso
     tails = {s: Tail(path) for s, path in logs.items()}
     printed: list[str] = []
 
-    run = await demo.run(6, layout=stack.layout, out=printed.append)
+    steps: list[str] = []
+    run = await demo.run(6, layout=stack.layout, out=printed.append, step=steps.append)
+    assert len(steps) == demo.STEPS and steps[-1] == "done", steps  # collectctl demo's bar fills
     output = "\n".join(printed)
 
     sent = _section(output, "== reminders sent ==")

@@ -293,8 +293,20 @@ async def _audit_section(demo: Demo) -> tuple[list[str], bool]:
     return lines, ok
 
 
-async def run(size: int = 20, *, layout: Layout | None = None, out: Out = print) -> DemoRun:
-    """Post the portfolio, act on it once the first reminders went, and print what came of it."""
+# The steps `run` reports to `step` (collectctl demo's progress bar): crew and strategy, each
+# lender's book posted, first reminders, the follow-ups, everything applied, the sections read.
+STEPS: int = len(TENANTS) + 5
+
+
+def _no_step(_: str) -> None:
+    return None
+
+
+async def run(
+    size: int = 20, *, layout: Layout | None = None, out: Out = print, step: Out = _no_step
+) -> DemoRun:
+    """Post the portfolio, act on it once the first reminders went, and print what came of it.
+    `step` is called once per step done (STEPS in all), with what comes next."""
     layout = layout or Layout()
     started = datetime.now(UTC) - timedelta(seconds=1)
     rng = random.Random(uuid.uuid4().int)  # noqa: S311 - demo data, not secrets
@@ -305,15 +317,19 @@ async def run(size: int = 20, *, layout: Layout | None = None, out: Out = print)
         demo = Demo(layout, client, out)
         await demo.field_force()
         await demo.champion_and_challenger()
+        step("posting the lenders' books")
         accounts: dict[str, list[str]] = {}
         for tenant, book in books.items():
             results = await demo.post(tenant, book.placements)
             accounts[tenant] = [r["account_id"] for r in results[:size]]
             bad = len([r for r in results if r["status"] == "rejected"])
             out(f"{tenant:13} posted {len(results)} events: {len(results) - bad} accepted, {bad} rejected")
+            step(f"{tenant} posted")
         out("waiting for the first reminders (sent, or deferred to the borrower's permitted hours) ...")
         await until(lambda: demo.first_reminders_went(accounts), timeout_s=45)
+        step("first reminders went")
         await _act(demo, books, accounts)
+        step("payments, promises, a dispute, a cease and visits posted")
         out("waiting for payments, promises and visit permits to be applied ...")
         for tenant, book in books.items():
             # every visit case of the run (escalations not paid off at once, and those ops asked for) decided
@@ -322,6 +338,7 @@ async def run(size: int = 20, *, layout: Layout | None = None, out: Out = print)
             if expected:
                 await until(partial(demo.visits_decided, tenant, ours, expected), timeout_s=30)
         await asyncio.sleep(2)  # the last payments' stop events reach reminders
+        step("reading what came of it")
         period = Period(started, datetime.now(UTC) + timedelta(seconds=1))
         day = datetime.now(SHANGHAI).date() + timedelta(days=1)
         sections = [
@@ -331,6 +348,7 @@ async def run(size: int = 20, *, layout: Layout | None = None, out: Out = print)
             await _analysis_section(demo, period, day),
         ]
         audit, audit_ok = await _audit_section(demo)
+        step("done")
     for lines in [*sections, audit]:
         out("\n" + "\n".join(lines))
     return DemoRun(started_at=started, personal=personal, accounts=accounts, audit_ok=audit_ok)
