@@ -1,6 +1,6 @@
 """`make bench`: the benchmarks of SPEC section 9 against the running stack, written to a report.
 
-    python -m tests.bench.run [--only idle,visits,lint,decisions,scale_out,pipeline,payment_stop,intake_bulk,growth] [--accounts N] ...
+    python -m tests.bench.run [--only idle,visits,lint,traces,decisions,scale_out,pipeline,payment_stop,intake_bulk,growth] [--accounts N] ...
 
 Sizes default to what finishes in minutes on the 2-core machine; the report states each size. The
 report goes to bench/REPORT.md (checked in: the figures the README quotes) unless --out says where,
@@ -32,6 +32,7 @@ from tests.bench import (
     lint,
     payment_stop,
     pipeline,
+    trace_overhead,
     visits_plan,
 )
 
@@ -41,6 +42,7 @@ ALL = (
     "idle",
     "visits",
     "lint",
+    "traces",
     "decisions",
     "scale_out",
     "pipeline",
@@ -49,7 +51,7 @@ ALL = (
     "growth",
 )
 # Benchmarks run in this process on plain values: they need no stack.
-STANDALONE = {"visits", "lint"}
+STANDALONE = {"visits", "lint", "traces"}
 PACKAGES = ("fastapi", "sqlalchemy", "asyncpg", "aiokafka", "pydantic", "uvicorn", "orjson")
 # The figures compared with the minimal consume loop measured in the same run.
 AGAINST_LOOP = {"decisions": "decisions_per_s", "pipeline": "decided_per_s"}
@@ -81,6 +83,8 @@ TITLES = {
     "(target 1,000 visits / 50 crews in <= 10 s, distance <= 0.8 of greedy, no more dropped)",
     "lint": "Template lint against its labelled corpus, in process (target precision and recall >= 0.95 "
     "overall, >= 0.9 per category, < 1 ms per template)",
+    "traces": "What tracing costs a consumed event, in process: CPU with every span kept and exported "
+    "to a JSON lines file, against tracing off (no target; compare with a decision's cost above)",
 }
 
 
@@ -117,6 +121,8 @@ async def main(args: argparse.Namespace) -> None:
             results[name] = visits_plan.run(time_limit_s=args.visits_time_limit, regions=args.visits_regions)
         elif name == "lint":
             results[name] = lint.run()
+        elif name == "traces":
+            results[name] = trace_overhead.run()
         if name in AGAINST_LOOP:
             figure = results[name][AGAINST_LOOP[name]]
             results[name]["ratio_to_copy_loop"] = round(figure / results["ceiling"]["per_s"], 3)
